@@ -1,0 +1,80 @@
+"""What the detector says about one log: the analysis result and its parts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from recoverops.taxonomy import Category
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One telling line: its 1-based number in the log as given, and its cleaned text."""
+
+    line: int
+    text: str
+    score: float = 0.0
+    signature: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """A step (stage, section, fold, command) of a CI job, as a 1-based inclusive line range."""
+
+    name: str
+    start: int
+    end: int
+    failed: bool = False
+    exit_code: int | None = None
+    # The last command the step ran before it failed (`$ mvn test`, `+ make`, `Run npm test`).
+    command: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SignatureHit:
+    """A catalogue signature that matched a line, and where that line sits."""
+
+    signature: str
+    category: Category
+    line: int
+    weight: float
+    location: str  # "chunk", "step" or "log": where the line sits relative to the failure
+
+
+@dataclass(frozen=True, slots=True)
+class Analysis:
+    category: Category
+    confidence: float
+    summary: str
+    evidence: tuple[Evidence, ...]
+    log_format: str
+    failing_step: Step | None = None
+    templates: tuple[str, ...] = ()
+    hits: tuple[SignatureHit, ...] = field(default=(), repr=False)
+    scores: dict[Category, float] = field(default_factory=dict, repr=False)
+    fix: Any = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The stable JSON shape of `recoverops analyze --json` and the HTTP API."""
+        step = self.failing_step
+        return {
+            "category": self.category.value,
+            "confidence": round(self.confidence, 3),
+            "summary": self.summary,
+            "evidence": [{"line": e.line, "text": e.text} for e in self.evidence],
+            "fix": self.fix,
+            "log_format": self.log_format,
+            "failing_step": (
+                None
+                if step is None
+                else {
+                    "name": step.name,
+                    "start": step.start,
+                    "end": step.end,
+                    "exit_code": step.exit_code,
+                    "command": step.command,
+                }
+            ),
+            "signatures": sorted({h.signature for h in self.hits if h.location != "log"}),
+        }

@@ -1,0 +1,1 @@
+"""Classification without training: a signature catalogue kept as YAML, and its scorer."""

@@ -1,0 +1,107 @@
+"""From signature hits to a category and a confidence that means something.
+
+A hit counts by where its line sits: in the failure chunk it counts fully, elsewhere in the
+failing step it counts half, and anywhere else in the window barely (a Maven log mentions
+"checkstyle" in every build; only the chunk says checkstyle failed this one). A signature counts
+once per location class, so fifty copies of one warning do not outvote one compiler error.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property
+
+from recoverops.analysis import SignatureHit
+from recoverops.classify.catalogue import Catalogue, Signature
+from recoverops.taxonomy import Category
+
+LOCATION_FACTOR: dict[str, float] = {"chunk": 1.0, "command": 0.8, "step": 0.5, "log": 0.15}
+# Below this much evidence the honest answer is `unknown`.
+MIN_SCORE = 1.0
+# Extra copies of the same signature add a little (a list of ten failing tests is more certain
+# than one), with diminishing returns.
+REPEAT_BONUS = 0.15
+
+
+@dataclass(frozen=True)
+class SignatureMatcher:
+    """The catalogue compiled for fast matching: a line is only tried against the signatures
+    whose keywords it contains."""
+
+    catalogue: Catalogue
+
+    @cached_property
+    def _index(self) -> dict[str, tuple[Signature, ...]]:
+        return self.catalogue.by_keyword()
+
+    @cached_property
+    def _prefilter(self) -> re.Pattern[str]:
+        keywords = sorted(self._index, key=len, reverse=True)
+        return re.compile("|".join(re.escape(k) for k in keywords) or r"(?!)")
+
+    @cached_property
+    def _noise(self) -> re.Pattern[str] | None:
+        patterns = [f"(?:{n.regex.pattern})" for n in self.catalogue.noise]
+        return re.compile("|".join(patterns)) if patterns else None
+
+    def is_noise(self, line: str) -> bool:
+        return self._noise is not None and self._noise.search(line) is not None
+
+    def match_line(self, line: str, lower: str) -> list[Signature]:
+        if not self._prefilter.search(lower):
+            return []
+        tried: set[str] = set()
+        found: list[Signature] = []
+        for keyword, signatures in self._index.items():
+            if keyword not in lower:
+                continue
+            for signature in signatures:
+                if signature.id not in tried:
+                    tried.add(signature.id)
+                    if signature.search(line):
+                        found.append(signature)
+        return found
+
+    def match_command(self, command: str) -> list[Signature]:
+        lower = command.lower()
+        return [
+            s
+            for s in self.catalogue.commands
+            if any(k in lower for k in s.keywords) and s.search(command)
+        ]
+
+
+def category_scores(hits: Iterable[SignatureHit]) -> dict[Category, float]:
+    best: dict[tuple[str, str], float] = {}
+    copies: dict[tuple[str, str], int] = defaultdict(int)
+    category_of: dict[str, Category] = {}
+    for hit in hits:
+        key = (hit.signature, hit.location)
+        value = hit.weight * LOCATION_FACTOR[hit.location]
+        best[key] = max(best.get(key, 0.0), value)
+        copies[key] += 1
+        category_of[hit.signature] = hit.category
+    scores: dict[Category, float] = defaultdict(float)
+    for key, value in best.items():
+        bonus = 1.0 + REPEAT_BONUS * math.log(copies[key])
+        scores[category_of[key[0]]] += value * bonus
+    return dict(scores)
+
+
+def decide(scores: dict[Category, float]) -> tuple[Category, float]:
+    """The winning category and how likely it is right, from the score and the margin."""
+    ranked: Sequence[tuple[Category, float]] = sorted(
+        scores.items(), key=lambda kv: kv[1], reverse=True
+    )
+    top, top_score = ranked[0] if ranked else (Category.UNKNOWN, 0.0)
+    runner_up = ranked[1][1] if len(ranked) > 1 else 0.0
+    if top_score < MIN_SCORE:
+        # Confidence that nothing known explains it: high when nothing matched at all.
+        return Category.UNKNOWN, round(1.0 - 0.5 * top_score / MIN_SCORE, 3)
+    share = top_score / (top_score + runner_up + 1.0)
+    strength = 1.0 - math.exp(-top_score / 3.0)
+    return top, round(share * strength, 3)

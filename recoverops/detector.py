@@ -1,0 +1,159 @@
+"""The detector: from a log's text to an analysis, with no LLM and no services.
+
+    normalize ─► failing step ─► window ─► signature hits ─► failure chunk ─► classify ─► summary
+
+The same function serves `recoverops analyze`, `POST /analyze` and the detector actors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from recoverops.analysis import Analysis, Evidence, SignatureHit, Step
+from recoverops.classify.catalogue import Catalogue, load_catalogue
+from recoverops.classify.scorer import SignatureMatcher, category_scores, decide
+from recoverops.logs.chunk import ScoredLine, rank_lines
+from recoverops.logs.document import LogDocument
+from recoverops.logs.formats import detect_format
+from recoverops.logs.steps import failing_step
+from recoverops.logs.templates import mask, template_id
+from recoverops.taxonomy import DESCRIPTIONS, Category
+
+EVIDENCE_LINES = 5
+# Lines around a top evidence line that belong to the failure chunk.
+CHUNK_CONTEXT = 3
+CHUNK_ANCHORS = 3
+# After the failure point CI systems print after_failure output (test reports, dumps).
+TAIL_LINES = 300
+_COMMAND = re.compile(r"^(?:\$ |\+ |Run |> )(.+)$")
+
+_matchers: dict[int, SignatureMatcher] = {}
+
+
+def _matcher(catalogue: Catalogue) -> SignatureMatcher:
+    matcher = _matchers.get(id(catalogue))
+    if matcher is None or matcher.catalogue is not catalogue:
+        matcher = _matchers[id(catalogue)] = SignatureMatcher(catalogue)
+    return matcher
+
+
+def _last_command(doc: LogDocument, step: Step, lo: int) -> str | None:
+    if step.command:
+        return step.command
+    for number in range(step.end, max(step.start, lo) - 1, -1):
+        found = _COMMAND.match(doc.clean(number))
+        if found:
+            return found.group(1).strip()
+    return None
+
+
+def analyze_text(
+    text: str, *, catalogue: Catalogue | None = None, window_lines: int = 20_000
+) -> Analysis:
+    catalogue = catalogue or load_catalogue()
+    matcher = _matcher(catalogue)
+    doc = LogDocument(text)
+    log_format = detect_format(doc)
+    step = failing_step(log_format.steps(doc)) or Step(name="log", start=1, end=1, failed=True)
+    failure_line = min(step.end, len(doc))
+    lo = max(1, failure_line - window_lines + 1)
+    hi = min(len(doc), failure_line + TAIL_LINES)
+    step = replace(step, command=_last_command(doc, step, lo))
+
+    lines = [(n, doc.clean(n)) for n in range(lo, hi + 1)]
+    line_hits: dict[int, list[tuple[str, Category, float]]] = {}
+    for number, line in lines:
+        if line:
+            found = matcher.match_line(line, line.lower())
+            if found:
+                line_hits[number] = [(s.id, s.category, s.weight) for s in found]
+    signature_weight = {n: max(w for _, _, w in hits) for n, hits in line_hits.items()}
+    ranked = rank_lines(
+        lines=lines,
+        failure_line=failure_line,
+        template_of=mask,
+        signature_weight=signature_weight,
+        is_noise=matcher.is_noise,
+    )
+
+    chunk = {
+        n
+        for item in ranked[:CHUNK_ANCHORS]
+        for n in range(item.line - CHUNK_CONTEXT, item.line + CHUNK_CONTEXT + 1)
+    }
+    hits = [
+        SignatureHit(
+            signature=sid,
+            category=category,
+            line=number,
+            weight=weight,
+            location=_location(number, chunk, step),
+        )
+        for number, found in line_hits.items()
+        for sid, category, weight in found
+    ]
+    if step.command:
+        hits += [
+            SignatureHit(
+                signature=s.id, category=s.category, line=step.start, weight=s.weight, location="command"
+            )
+            for s in matcher.match_command(step.command)
+        ]
+    scores = category_scores(hits)
+    category, confidence = decide(scores)
+    evidence = _evidence(ranked, hits, category)
+    chunk_templates = tuple(template_id(mask(e.text)) for e in evidence)
+    return Analysis(
+        category=category,
+        confidence=confidence,
+        summary=_summary(category, step, evidence, hits, catalogue),
+        evidence=evidence,
+        log_format=log_format.name,
+        failing_step=step,
+        templates=chunk_templates,
+        hits=tuple(hits),
+        scores=scores,
+    )
+
+
+def _location(number: int, chunk: set[int], step: Step) -> str:
+    if number in chunk:
+        return "chunk"
+    if step.start <= number <= step.end:
+        return "step"
+    return "log"
+
+
+def _evidence(
+    ranked: list[ScoredLine], hits: list[SignatureHit], category: Category
+) -> tuple[Evidence, ...]:
+    """The most telling lines first; lines that carry the verdict's own signature lead."""
+    verdict = {h.line: h.signature for h in hits if h.category is category and h.location != "log"}
+    ordered = sorted(ranked, key=lambda s: (s.line not in verdict, -s.score, -s.line))
+    return tuple(
+        Evidence(line=s.line, text=s.text, score=round(s.score, 3), signature=verdict.get(s.line))
+        for s in ordered[:EVIDENCE_LINES]
+    )
+
+
+def _summary(
+    category: Category,
+    step: Step,
+    evidence: tuple[Evidence, ...],
+    hits: list[SignatureHit],
+    catalogue: Catalogue,
+) -> str:
+    summaries = {s.id: s.summary for s in (*catalogue.signatures, *catalogue.commands)}
+    lead = next((summaries[e.signature] for e in evidence if e.signature), None)
+    if lead is None:
+        lead = next(
+            (summaries[h.signature] for h in hits if h.category is category and summaries[h.signature]),
+            None,
+        )
+    what = lead or DESCRIPTIONS[category]
+    where = f" in step `{step.command or step.name}`"
+    if step.exit_code is not None:
+        where += f" (exit code {step.exit_code})"
+    first = f"; line {evidence[0].line}: {evidence[0].text.strip()[:160]}" if evidence else ""
+    return f"{what[:1].upper()}{what[1:]}{where}{first}"

@@ -1,0 +1,53 @@
+"""RecoverOps' one exception tree.
+
+    RecoverOpsError
+    ├── ConfigurationError        settings or a knowledge file (signatures, policy) is invalid
+    ├── InputError                an input cannot be analyzed
+    │   ├── InputNotFoundError    the path does not exist or is not a file
+    │   ├── EmptyInputError       nothing to analyze
+    │   ├── BinaryInputError      the bytes are not text
+    │   └── InputTooLargeError    over the configured size limit
+    ├── InvalidTransitionError    an incident was asked to move to a status it cannot reach
+    └── InvalidCursorError        a page cursor is not one the store handed out
+
+Components return results, not exceptions; these are for programming errors and for the edges:
+only the CLI maps them to exit codes, only the HTTP layer to status codes.
+"""
+
+from __future__ import annotations
+
+
+class RecoverOpsError(Exception):
+    """Root of every error RecoverOps raises on purpose."""
+
+
+class ConfigurationError(RecoverOpsError):
+    """A setting or a knowledge file is invalid; the message names the file and what is wrong."""
+
+
+class InputError(RecoverOpsError):
+    """An input cannot be analyzed."""
+
+
+class InputNotFoundError(InputError):
+    pass
+
+
+class EmptyInputError(InputError):
+    pass
+
+
+class BinaryInputError(InputError):
+    pass
+
+
+class InputTooLargeError(InputError):
+    pass
+
+
+class InvalidTransitionError(RecoverOpsError):
+    """An incident cannot move from its status to the one asked."""
+
+
+class InvalidCursorError(RecoverOpsError):
+    """A page cursor was altered or comes from elsewhere; the HTTP layer answers 400."""

@@ -1,0 +1,116 @@
+"""Events that come in, and incidents with their lifecycle.
+
+An incident is one failure of one job or resource, grouped by fingerprint. Its status moves
+    open → analyzed → awaiting_approval → remediating → resolved
+                   ↘──────────────────→ remediating → rolled_back → escalated
+and a resolved incident whose fingerprint recurs is reopened.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from enum import StrEnum
+
+from recoverops.errors import InvalidTransitionError
+from recoverops.taxonomy import Category
+
+
+class Source(StrEnum):
+    GITHUB = "github"
+    GITLAB = "gitlab"
+    JENKINS = "jenkins"
+    CLOUDWATCH = "cloudwatch"
+    KUBERNETES = "kubernetes"
+    CLI = "cli"
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    """What came in. Unique per (source, delivery_id)."""
+
+    source: Source
+    kind: str
+    delivery_id: str
+    received_at: datetime
+    payload_ref: str
+
+
+class IncidentStatus(StrEnum):
+    OPEN = "open"
+    ANALYZED = "analyzed"
+    AWAITING_APPROVAL = "awaiting_approval"
+    REMEDIATING = "remediating"
+    RESOLVED = "resolved"
+    ROLLED_BACK = "rolled_back"
+    ESCALATED = "escalated"
+    REOPENED = "reopened"
+
+
+_ALLOWED: dict[IncidentStatus, frozenset[IncidentStatus]] = {
+    IncidentStatus.OPEN: frozenset({IncidentStatus.ANALYZED, IncidentStatus.ESCALATED}),
+    IncidentStatus.REOPENED: frozenset({IncidentStatus.ANALYZED, IncidentStatus.ESCALATED}),
+    IncidentStatus.ANALYZED: frozenset(
+        {
+            IncidentStatus.AWAITING_APPROVAL,
+            IncidentStatus.REMEDIATING,
+            IncidentStatus.RESOLVED,
+            IncidentStatus.ESCALATED,
+        }
+    ),
+    IncidentStatus.AWAITING_APPROVAL: frozenset(
+        {IncidentStatus.REMEDIATING, IncidentStatus.ESCALATED}
+    ),
+    IncidentStatus.REMEDIATING: frozenset({IncidentStatus.RESOLVED, IncidentStatus.ROLLED_BACK}),
+    IncidentStatus.ROLLED_BACK: frozenset({IncidentStatus.ESCALATED}),
+    IncidentStatus.RESOLVED: frozenset({IncidentStatus.REOPENED}),
+    IncidentStatus.ESCALATED: frozenset({IncidentStatus.RESOLVED, IncidentStatus.REOPENED}),
+}
+
+
+def can_transition(current: IncidentStatus, target: IncidentStatus) -> bool:
+    return target in _ALLOWED[current]
+
+
+@dataclass(frozen=True, slots=True)
+class TimelineEntry:
+    at: datetime
+    stage: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Incident:
+    fingerprint: str
+    target: str
+    category: Category
+    status: IncidentStatus = IncidentStatus.OPEN
+    occurrences: int = 1
+    timeline: tuple[TimelineEntry, ...] = field(default=())
+
+    def moved_to(self, status: IncidentStatus, *, detail: str = "", at: datetime | None = None) -> Incident:
+        """This incident in `status`, with the move on its timeline; refuses impossible moves."""
+        if not can_transition(self.status, status):
+            raise InvalidTransitionError(
+                f"incident {self.fingerprint[:12]} cannot go from {self.status} to {status}"
+            )
+        entry = TimelineEntry(at=at or datetime.now(UTC), stage=status.value, detail=detail)
+        return replace(self, status=status, timeline=(*self.timeline, entry))
+
+    def recurred(self, *, at: datetime | None = None) -> Incident:
+        """The same failure was seen again: count it, and reopen a resolved incident."""
+        again = replace(self, occurrences=self.occurrences + 1)
+        if self.status in (IncidentStatus.RESOLVED, IncidentStatus.ESCALATED):
+            return again.moved_to(IncidentStatus.REOPENED, detail="fingerprint recurred", at=at)
+        return again
+
+
+def fingerprint(*, target: str, category: Category, template_ids: Iterable[str]) -> str:
+    """Groups repeated failures: target identity + category + the failure chunk's templates."""
+    digest = hashlib.sha256()
+    for part in (target, category.value, *sorted(set(template_ids))):
+        digest.update(part.encode())
+        digest.update(b"\0")
+    return digest.hexdigest()

@@ -1,0 +1,51 @@
+"""Travis CI job logs: each command is echoed as `$ cmd` (often behind travis_fold/travis_time
+markers), and `The command "cmd" exited with N.` closes it."""
+
+from __future__ import annotations
+
+import re
+
+from recoverops.analysis import Step
+from recoverops.logs.document import LogDocument
+from recoverops.logs.formats.base import matches, shorten
+
+# "$ " at the start of a line, or right after the marker that erases the fold/timer line.
+_COMMAND = re.compile(r"(?:^|\x1b\[0K)\$ ([^\r\n]*)", re.MULTILINE)
+_EXIT = re.compile(r'The command "((?:[^\r\n])*)" (?:failed and )?exited with (\d+)')
+_STALLED = re.compile(r"No output has been received in the last \d+m\d+s")
+
+
+class Travis:
+    name = "travis"
+
+    def detect(self, doc: LogDocument) -> bool:
+        return "travis_fold:" in doc.text or "travis_time:" in doc.text or (
+            'The command "' in doc.text and "exited with" in doc.text
+        )
+
+    def steps(self, doc: LogDocument) -> list[Step]:
+        commands = [(line, shorten(m.group(1))) for line, m in matches(doc, _COMMAND)]
+        exits = [(line, int(m.group(2))) for line, m in matches(doc, _EXIT)]
+        exits += [(line, -1) for line, _ in matches(doc, _STALLED)]
+        exits.sort()
+        if not commands:
+            commands = [(1, "job")]
+        steps: list[Step] = []
+        for index, (start, name) in enumerate(commands):
+            end = commands[index + 1][0] - 1 if index + 1 < len(commands) else len(doc)
+            closing = next(((ln, code) for ln, code in exits if start <= ln <= end), None)
+            if closing is None:
+                steps.append(Step(name=name, start=start, end=end, command=name))
+                continue
+            line, code = closing
+            steps.append(
+                Step(
+                    name=name,
+                    start=start,
+                    end=line,
+                    failed=code != 0,
+                    exit_code=None if code < 0 else code,
+                    command=name,
+                )
+            )
+        return steps

@@ -1,0 +1,48 @@
+"""The one settings object: every RECOVEROPS_* variable is read here, once, and passed down."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MIB = 1024 * 1024
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="RECOVEROPS_", extra="ignore", frozen=True)
+
+    home: Path = Path(".recoverops")
+    # Extra signature folders an operator adds to the shipped catalogue (os.pathsep-separated).
+    signatures_path: str = ""
+    max_log_bytes: int = Field(default=256 * MIB, gt=0)
+    # The analyzer reads this many lines before the failure point in depth; the rest of a huge
+    # log is only scanned for step markers.
+    analysis_window_lines: int = Field(default=20_000, gt=0)
+
+    database_url: str | None = None
+    redis_url: str | None = None
+    mlflow_uri: str | None = None
+    policy: Path | None = None
+
+    llm_base_url: str | None = None
+    llm_model: str | None = None
+    llm_api_key: SecretStr | None = None
+
+    github_token: SecretStr | None = None
+    github_api_url: str = "https://api.github.com"
+    github_webhook_secret: SecretStr | None = None
+    gitlab_url: str | None = None
+    gitlab_token: SecretStr | None = None
+    gitlab_webhook_token: SecretStr | None = None
+    jenkins_url: str | None = None
+    jenkins_user: str | None = None
+    jenkins_token: SecretStr | None = None
+    jenkins_webhook_token: SecretStr | None = None
+    aws_endpoint_url: str | None = None
+
+    @property
+    def extra_signature_dirs(self) -> list[Path]:
+        return [Path(p) for p in self.signatures_path.split(os.pathsep) if p]
