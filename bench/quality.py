@@ -22,6 +22,7 @@ import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
+from typing import Any
 
 from _corpus import _chunks
 
@@ -37,8 +38,8 @@ def side(name: str) -> str:
     return "dev" if hashlib.sha1(name.encode()).digest()[0] < 179 else "held-out"
 
 
-def prf(gold: list[str], pred: list[str]) -> dict[str, object]:
-    per_class = {}
+def prf(gold: list[str], pred: list[str]) -> dict[str, Any]:
+    per_class: dict[str, dict[str, float]] = {}
     for label in LABELS:
         tp = sum(g == label and p == label for g, p in zip(gold, pred, strict=True))
         fp = sum(g != label and p == label for g, p in zip(gold, pred, strict=True))
@@ -65,12 +66,16 @@ def ece(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
     return error
 
 
-def bugswarm(data: Path, *, verbose: bool) -> dict[str, object]:
-    rows = [r for r in csv.DictReader((data / "bugswarm" / "index.csv").open()) if r["suggested_label"]]
-    by_side: dict[str, dict[str, list]] = defaultdict(lambda: defaultdict(list))
+def bugswarm(data: Path, *, verbose: bool) -> dict[str, Any]:
+    rows = [
+        r for r in csv.DictReader((data / "bugswarm" / "index.csv").open()) if r["suggested_label"]
+    ]
+    by_side: dict[str, dict[str, list[Any]]] = defaultdict(lambda: defaultdict(list))
     for row in rows:
-        text = (data / "bugswarm" / row["artifact"] / "failing.log").read_bytes().decode(
-            "utf-8", errors="replace"
+        text = (
+            (data / "bugswarm" / row["artifact"] / "failing.log")
+            .read_bytes()
+            .decode("utf-8", errors="replace")
         )
         analysis = analyze_text(text)
         for part in (side(row["project"]), "all"):
@@ -78,11 +83,18 @@ def bugswarm(data: Path, *, verbose: bool) -> dict[str, object]:
             bucket["gold"].append(row["suggested_label"])
             bucket["pred"].append(analysis.category.value)
             bucket["conf"].append(analysis.confidence)
-        if verbose and analysis.category.value != row["suggested_label"] and side(row["project"]) == "dev":
+        if (
+            verbose
+            and analysis.category.value != row["suggested_label"]
+            and side(row["project"]) == "dev"
+        ):
             first = analysis.evidence[0].text[:110] if analysis.evidence else "-"
-            print(f"  MISS {row['artifact']}: gold={row['suggested_label']} "
-                  f"pred={analysis.category.value} ({analysis.confidence}) {first}", file=sys.stderr)
-    report: dict[str, object] = {}
+            print(
+                f"  MISS {row['artifact']}: gold={row['suggested_label']} "
+                f"pred={analysis.category.value} ({analysis.confidence}) {first}",
+                file=sys.stderr,
+            )
+    report: dict[str, Any] = {}
     for part, bucket in by_side.items():
         scores = prf(bucket["gold"], bucket["pred"])
         correct = [g == p for g, p in zip(bucket["gold"], bucket["pred"], strict=True)]
@@ -94,7 +106,14 @@ def bugswarm(data: Path, *, verbose: bool) -> dict[str, object]:
     return report
 
 
-def logchunks(data: Path, *, verbose: bool) -> dict[str, object]:
+def on_labelled_chunk(line: str, chunk: frozenset[str]) -> bool:
+    """Whether a log line is one of the chunk's lines. A labeller sometimes started a chunk in
+    the middle of a line (after a progress prefix), so a chunk line inside ours counts too."""
+    text = _ANSI_REMNANT.sub("", clean_line(line)).strip()
+    return text in chunk or (len(text) >= 8 and any(len(c) >= 8 and c in text for c in chunk))
+
+
+def logchunks(data: Path, *, verbose: bool) -> dict[str, Any]:
     chunks = _chunks(data)
     logs = data / "logchunks" / "logs"
     hits: dict[str, Counter[str]] = defaultdict(Counter)
@@ -104,9 +123,7 @@ def logchunks(data: Path, *, verbose: bool) -> dict[str, object]:
         repo = rel.split("/")[1]
         text = (logs / rel).read_bytes().decode("utf-8", errors="replace")
         analysis = analyze_text(text)
-        on_chunk = [
-            _ANSI_REMNANT.sub("", clean_line(e.text)).strip() in chunk for e in analysis.evidence
-        ]
+        on_chunk = [on_labelled_chunk(e.text, chunk) for e in analysis.evidence]
         for part in (side(repo), "all"):
             hits[part]["n"] += 1
             hits[part]["top1"] += bool(on_chunk[:1] and on_chunk[0])
@@ -121,31 +138,44 @@ def logchunks(data: Path, *, verbose: bool) -> dict[str, object]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[2] / "shared" / "data"
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="list the dev-side misses")
     args = parser.parse_args()
     if not (args.data / "bugswarm" / "index.csv").is_file():
-        print(f"no corpus at {args.data} (expected bugswarm/index.csv): pass --data", file=sys.stderr)
+        print(
+            f"no corpus at {args.data} (expected bugswarm/index.csv): pass --data", file=sys.stderr
+        )
         return 2
-    report = {"bugswarm": bugswarm(args.data, verbose=args.verbose),
-              "logchunks": logchunks(args.data, verbose=args.verbose)}
+    report = {
+        "bugswarm": bugswarm(args.data, verbose=args.verbose),
+        "logchunks": logchunks(args.data, verbose=args.verbose),
+    }
     if args.json:
         print(json.dumps(report, indent=1, default=dict))
         return 0
     for part in ("dev", "held-out", "all"):
-        b = report["bugswarm"][part]  # type: ignore[index]
-        print(f"BugSwarm {part:8}: n={b['n']:3} macro-F1={b['macro_f1']:.3f} "
-              f"accuracy={b['accuracy']:.3f} ECE={b['ece']:.3f}")
+        b = report["bugswarm"][part]
+        print(
+            f"BugSwarm {part:8}: n={b['n']:3} macro-F1={b['macro_f1']:.3f} "
+            f"accuracy={b['accuracy']:.3f} ECE={b['ece']:.3f}"
+        )
         for label, c in b["per_class"].items():
-            print(f"    {label:18} P={c['precision']:.2f} R={c['recall']:.2f} F1={c['f1']:.2f} n={c['n']}")
+            p, r, f1 = c["precision"], c["recall"], c["f1"]
+            print(f"    {label:18} P={p:.2f} R={r:.2f} F1={f1:.2f} n={c['n']}")
         for pair, count in b["confusion"].most_common(6):
             print(f"    confused {pair}: {count}")
     for part in ("dev", "held-out", "all"):
-        c = report["logchunks"][part]  # type: ignore[index]
-        print(f"LogChunks {part:8}: n={c['n']:3} first-evidence-on-chunk={c['top1']:.3f} "
-              f"top3={c['top3']:.3f} top5={c['top5']:.3f}")
+        c = report["logchunks"][part]
+        print(
+            f"LogChunks {part:8}: n={c['n']:3} first-evidence-on-chunk={c['top1']:.3f} "
+            f"top3={c['top3']:.3f} top5={c['top5']:.3f}"
+        )
     return 0
 
 

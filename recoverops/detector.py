@@ -72,6 +72,7 @@ def analyze_text(
     ranked = rank_lines(
         lines=lines,
         failure_line=failure_line,
+        step_start=step.start,
         template_of=mask,
         signature_weight=signature_weight,
         is_noise=matcher.is_noise,
@@ -96,7 +97,11 @@ def analyze_text(
     if step.command:
         hits += [
             SignatureHit(
-                signature=s.id, category=s.category, line=step.start, weight=s.weight, location="command"
+                signature=s.id,
+                category=s.category,
+                line=step.start,
+                weight=s.weight,
+                location="command",
             )
             for s in matcher.match_command(step.command)
         ]
@@ -128,12 +133,11 @@ def _location(number: int, chunk: set[int], step: Step) -> str:
 def _evidence(
     ranked: list[ScoredLine], hits: list[SignatureHit], category: Category
 ) -> tuple[Evidence, ...]:
-    """The most telling lines first; lines that carry the verdict's own signature lead."""
+    """The most telling lines first, each with the verdict's signature it carries, if any."""
     verdict = {h.line: h.signature for h in hits if h.category is category and h.location != "log"}
-    ordered = sorted(ranked, key=lambda s: (s.line not in verdict, -s.score, -s.line))
     return tuple(
         Evidence(line=s.line, text=s.text, score=round(s.score, 3), signature=verdict.get(s.line))
-        for s in ordered[:EVIDENCE_LINES]
+        for s in ranked[:EVIDENCE_LINES]
     )
 
 
@@ -148,7 +152,11 @@ def _summary(
     lead = next((summaries[e.signature] for e in evidence if e.signature), None)
     if lead is None:
         lead = next(
-            (summaries[h.signature] for h in hits if h.category is category and summaries[h.signature]),
+            (
+                summaries[h.signature]
+                for h in hits
+                if h.category is category and summaries[h.signature]
+            ),
             None,
         )
     what = lead or DESCRIPTIONS[category]

@@ -90,7 +90,9 @@ class Incident:
     occurrences: int = 1
     timeline: tuple[TimelineEntry, ...] = field(default=())
 
-    def moved_to(self, status: IncidentStatus, *, detail: str = "", at: datetime | None = None) -> Incident:
+    def moved_to(
+        self, status: IncidentStatus, *, detail: str = "", at: datetime | None = None
+    ) -> Incident:
         """This incident in `status`, with the move on its timeline; refuses impossible moves."""
         if not can_transition(self.status, status):
             raise InvalidTransitionError(

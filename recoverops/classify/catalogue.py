@@ -133,7 +133,7 @@ def _signature(source: str, raw: dict[str, Any]) -> Signature:
     if not isinstance(sid, str) or not _ID.match(sid):
         raise _fail(source, line, f"'id' must be a dotted lowercase id, got {sid!r}")
     try:
-        category = Category(raw.get("category"))
+        category = Category(str(raw.get("category")))
     except ValueError:
         raise _fail(source, line, f"{sid}: unknown category {raw.get('category')!r}") from None
     if category is Category.UNKNOWN:
@@ -237,10 +237,13 @@ def build_catalogue(files: Iterable[tuple[str, str]]) -> Catalogue:
     seen: dict[str, str] = {}
     for source, text in files:
         parsed = parse_catalogue_text(text, source=source)
-        for item in (*parsed.signatures, *parsed.commands, *parsed.noise):
-            if item.id in seen:
-                raise ConfigurationError(f"{source}: id {item.id!r} already defined in {seen[item.id]}")
-            seen[item.id] = source
+        ids = [s.id for s in (*parsed.signatures, *parsed.commands)] + [n.id for n in parsed.noise]
+        for item_id in ids:
+            if item_id in seen:
+                raise ConfigurationError(
+                    f"{source}: id {item_id!r} already defined in {seen[item_id]}"
+                )
+            seen[item_id] = source
         merged.signatures.extend(parsed.signatures)
         merged.commands.extend(parsed.commands)
         merged.noise.extend(parsed.noise)

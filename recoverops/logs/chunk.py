@@ -24,6 +24,7 @@ _ERROR_WORDS: tuple[tuple[str, float], ...] = (
     (r"\bno such\b|\bdenied\b|\brefused\b|\bforbidden\b|\bunauthori[sz]ed\b", 1.5),
     (r"\bundefined\b|\bunresolved\b|\bunknown\b|\bmissing\b|\binvalid\b|\bunexpected\b", 1.0),
     (r"\bkilled\b|\btimed? ?out\b|\bexpired\b|\bviolations?\b|\babort(?:ed|ing)?\b", 1.0),
+    (r"\bexceed(?:ed|s)?\b|\bbroken\b|\bunbound\b|\bnot (?:allowed|permitted|supported)\b", 1.0),
     (r"\bexpected\b|\bassert|\bsegmentation fault\b|\bnot ok\b|[✗✖✘×]", 1.0),
     (r"\bwarn(?:ing)?s?\b|\bdeprecat", 0.3),
 )
@@ -43,12 +44,34 @@ def error_score(lower: str) -> float:
         if pattern.search(lower):
             score += weight
     if score and (_ALL_CLEAR.search(lower) or _ALL_CLEAR_FAILURES.search(lower)):
-        score *= 0.2
+        return 0.0
     return min(score, 3.0)
 
 
+# Lines that count results ("Tests: 40, Failures: 1", "3 examples, 1 failure"): they say how
+# much failed; the lines above them say what.
+_TALLY = re.compile(
+    r"\b(?:tests?|test suites|examples?|specs?|assertions?|doctests?)\b[:,]?\s+\d+"
+    r".*\b(?:failures?|failed|errors?)\b"
+    r"|\b\d+ (?:tests?|examples?|specs?|doctests?)\b.*\b\d+ (?:failures?|failed|errors?)\b"
+    r"|^There (?:was|were) \d+ (?:failures?|errors?):|^FAILURES!$|^ERRORS!$",
+    re.IGNORECASE,
+)
+TALLY_FACTOR = 0.4
+# When nothing in the failing step reads like an error, the last lines it printed before the
+# failure point are the best evidence there is.
+LAST_WORDS = 3
+# A failing step that explains nothing, or prints next to nothing ("exit 1" after counting
+# warnings), failed because of what the steps just before it printed: look back this far.
+LOOKBACK = 100
+THIN_STEP = 4
+# A line this strong is an error line; error lines at most BLOCK_GAP apart form one block.
+ERROR_LINE = 1.0
+BLOCK_GAP = 8
+
+
 def proximity(line: int, failure_line: int) -> float:
-    """Lines just above the failure point matter most; lines after it (after_failure dumps)
+    """Blocks just above the failure point matter most; blocks after it (after_failure dumps)
     still count, a little less."""
     if line <= failure_line:
         return 1.0 / (1.0 + (failure_line - line) / 60.0)
@@ -65,17 +88,17 @@ class ScoredLine:
     text: str
     template: str
     score: float
+    tally: bool = False
 
 
-def rank_lines(
+def _line_scores(
     *,
     lines: Sequence[tuple[int, str]],
-    failure_line: int,
+    step_start: int,
     template_of: Callable[[str], str],
     signature_weight: Mapping[int, float],
     is_noise: Callable[[str], bool],
 ) -> list[ScoredLine]:
-    """Every line of the window worth showing, best first, one per template."""
     templates = {number: template_of(text) for number, text in lines if text.strip()}
     counts = Counter(templates.values())
     scored: list[ScoredLine] = []
@@ -83,13 +106,101 @@ def rank_lines(
         template = templates.get(number)
         if template is None or is_noise(text):
             continue
-        base = error_score(text.lower()) + signature_weight.get(number, 0.0)
-        if base <= 0:
+        # Lines well before the failing step belong to earlier, successful steps.
+        if number < step_start - LOOKBACK:
             continue
-        score = base * proximity(number, failure_line) * rarity(counts[template])
-        scored.append(ScoredLine(line=number, text=text, template=template, score=score))
-    scored.sort(key=lambda s: (-s.score, -s.line))
-    best: dict[str, ScoredLine] = {}
+        score = error_score(text.lower()) + signature_weight.get(number, 0.0)
+        if score <= 0:
+            continue
+        score *= rarity(counts[template])
+        tally = _TALLY.search(text) is not None
+        if tally:
+            score *= TALLY_FACTOR
+        scored.append(
+            ScoredLine(line=number, text=text, template=template, score=score, tally=tally)
+        )
+    return scored
+
+
+def _blocks(scored: list[ScoredLine]) -> list[list[ScoredLine]]:
+    blocks: list[list[ScoredLine]] = []
     for item in scored:
+        # A tally says how much failed; it never anchors the explanation.
+        if item.score < ERROR_LINE or item.tally:
+            continue
+        if blocks and item.line - blocks[-1][-1].line <= BLOCK_GAP:
+            blocks[-1].append(item)
+        else:
+            blocks.append([item])
+    return blocks
+
+
+def _block_score(block: list[ScoredLine], failure_line: int) -> float:
+    top = sorted((s.score for s in block), reverse=True)[:3]
+    return sum(top) * proximity(block[-1].line, failure_line)
+
+
+def _last_words(
+    lines: Sequence[tuple[int, str]],
+    failure_line: int,
+    step_start: int,
+    template_of: Callable[[str], str],
+    is_noise: Callable[[str], bool],
+) -> list[ScoredLine]:
+    tail = [
+        (number, text)
+        for number, text in lines
+        if step_start <= number <= failure_line and text.strip() and not is_noise(text)
+    ][-LAST_WORDS:]
+    # The last line printed before the failure leads.
+    return [
+        ScoredLine(line=n, text=t, template=template_of(t), score=0.1 / (i + 1))
+        for i, (n, t) in enumerate(reversed(tail))
+    ]
+
+
+def rank_lines(
+    *,
+    lines: Sequence[tuple[int, str]],
+    failure_line: int,
+    step_start: int,
+    template_of: Callable[[str], str],
+    signature_weight: Mapping[int, float],
+    is_noise: Callable[[str], bool],
+) -> list[ScoredLine]:
+    """The window's telling lines, most telling first, one per template.
+
+    Error lines cluster into blocks; the block that best explains the failure (strong lines,
+    close to the failure point) comes first, led by its first strong line: the root error comes
+    before its consequences and the tallies below it.
+    """
+    scored = _line_scores(
+        lines=lines,
+        step_start=step_start,
+        template_of=template_of,
+        signature_weight=signature_weight,
+        is_noise=is_noise,
+    )
+    printed = sum(1 for n, t in lines if step_start < n <= failure_line and t.strip())
+    in_step = [s for s in scored if s.line >= step_start]
+    before = [s for s in scored if s.line < step_start]
+    blocks = _blocks(in_step)
+    if not blocks or printed <= THIN_STEP:
+        blocks += _blocks(before)
+    blocks.sort(key=lambda b: _block_score(b, failure_line), reverse=True)
+    ordered: list[ScoredLine] = []
+    for block in blocks:
+        strongest = max(s.score for s in block)
+        lead = next(s for s in block if s.score >= 0.5 * strongest)
+        rest = sorted((s for s in block if s is not lead), key=lambda s: (-s.score, s.line))
+        ordered += [lead, *rest]
+    if not ordered:
+        ordered = _last_words(lines, failure_line, step_start, template_of, is_noise)
+    in_blocks = {s.line for s in ordered}
+    ordered += sorted(
+        (s for s in in_step if s.line not in in_blocks), key=lambda s: (-s.score, -s.line)
+    )
+    best: dict[str, ScoredLine] = {}
+    for item in ordered:
         best.setdefault(item.template, item)
     return list(best.values())

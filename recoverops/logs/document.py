@@ -16,7 +16,9 @@ from itertools import accumulate
 _ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 # GitHub Actions prefixes every line with an ISO timestamp; Jenkins' timestamper with a time.
 _TIMESTAMP = re.compile(
-    r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?|\[\d{4}-\d\d-\d\dT[\d:.]+Z\] |\d\d:\d\d:\d\d(?:\.\d+)? )"
+    r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z ?"
+    r"|\[\d{4}-\d\d-\d\dT[\d:.]+Z\] "
+    r"|\d\d:\d\d:\d\d(?:\.\d+)? )"
 )
 
 

@@ -38,50 +38,59 @@ WILDCARD = "<*>"
 MAX_LINE_CHARS = 4096
 
 _HEXC = "[0-9a-fA-F]"
-# (token, regex), applied in this order: a longer shape goes before the shapes it contains (a
-# timestamp before its numbers, a temporary path before its digits). Public so that another
-# miner (the benchmark's Drain3) can be given exactly the same masking. All but the first match
-# within one whitespace-separated token, which is how `mask` applies them (see there).
-MASK_PATTERNS: tuple[tuple[str, str], ...] = (
+# (token, needs, regex), applied in this order: a longer shape goes before the shapes it contains
+# (a timestamp before its numbers, a temporary path before its digits). `needs` is a character a
+# match must contain: a regex is only run on the tokens that have it, since `in` is far cheaper
+# than a scan. Public so that another miner (the benchmark's Drain3) can be given the same masks.
+MASK_PATTERNS: tuple[tuple[str, str, str], ...] = (
     # A quoted string with whitespace in it (a message, a command) would split into a varying
     # number of tokens, which Drain can never generalise: the token count is the first level of
     # its tree. One-word quotes ('numpy', "pom.xml") stay: they name things and are one token.
-    ("<STR>", r"""(?<![\w'"])(?:"[^"\n]*\s[^"\n]*"|'[^'\n]*\s[^'\n]*')(?![\w'"])"""),
-    # Temporary directories: random names chosen by mktemp, pytest, pip, Java, macOS.
-    (
-        "<TMP>",
-        r"/(?:private/)?(?:tmp|var/tmp|var/folders/[^\s/]+/[^\s/]+/T)/[^\s/'\":;,)\]]+"
-        r"|[A-Za-z]:\\Users\\[^\\\s]+\\AppData\\Local\\Temp\\[^\\\s'\":;,)\]]+",
-    ),
+    ("<STR>", "", r"""(?<![\w'"])(?:"[^"\n]*\s[^"\n]*"|'[^'\n]*\s[^'\n]*')(?![\w'"])"""),
+    # Temporary directories: random names chosen by mktemp, pytest, pip, the JDK, macOS, Windows.
+    ("<TMP>", "/", r"/(?:private/)?(?:tmp|var/tmp|var/folders/[^\s/]+/[^\s/]+/T)/[^\s/'\":;,)\]]+"),
+    ("<TMP>", "\\", r"[A-Za-z]:\\Users\\[^\\\s]+\\AppData\\Local\\Temp\\[^\\\s'\":;,)\]]+"),
     (
         "<TS>",
-        r"\b\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)?\b"
+        ":",
+        r"\b\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2})?(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?\b"
         r"|\b\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?\b",
     ),
-    ("<UUID>", rf"\b{_HEXC}{{8}}-(?:{_HEXC}{{4}}-){{3}}{_HEXC}{{12}}\b"),
-    ("<IP>", r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\w)"),
+    ("<TS>", "-", r"\b\d{4}-\d{2}-\d{2}\b"),
+    ("<UUID>", "-", rf"\b{_HEXC}{{8}}-(?:{_HEXC}{{4}}-){{3}}{_HEXC}{{12}}\b"),
+    ("<IP>", ".", r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\w)"),
     # Hashes and ids: 7+ hex digits with at least one digit and one letter, so that words made
     # of the letters a-f ("defaced") and plain numbers (left to <NUM>) are not taken.
-    ("<HEX>", rf"\b0[xX]{_HEXC}+\b|\b(?=[a-fA-F]*\d)(?=\d*[a-fA-F]){_HEXC}{{7,}}\b"),
-    ("<DUR>", r"(?<![\w.])\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|min|mins|m|h)\b"),
-    ("<SIZE>", r"(?<![\w.])\d+(?:\.\d+)?(?:[kKMGT]i?B|B)\b"),
+    ("<HEX>", "", rf"\b0[xX]{_HEXC}+\b|\b(?=[a-fA-F]*\d)(?=\d*[a-fA-F]){_HEXC}{{7,}}\b"),
+    ("<DUR>", "", r"(?<![\w.])\d+(?:\.\d+)?(?:ns|us|µs|ms|s|sec|secs|min|mins|m|h)\b"),
+    ("<SIZE>", "B", r"(?<![\w.])\d+(?:\.\d+)?(?:[kKMGT]i?B|B)\b"),
     # Integers, decimals and versions (a version bump must not change a template). Only whole
-    # words: "log4j", "x86_64" and "python3" keep their digits, `Foo.java:42` keeps its file name.
-    # The atomic group stops "2.2.0p0" from being masked in part.
-    ("<NUM>", r"(?<![\w.])[vV]?(?>\d+(?:\.\d+)*)(?!\w|\.\w)"),
+    # words: "log4j", "x86_64" and "python3" keep their digits, `Foo.java:42` keeps its file name,
+    # "dom4j-1.1.jar" becomes "dom4j-<NUM>.jar". The atomic group keeps "2.2.0p0" whole.
+    ("<NUM>", "", r"(?<![\w.])[vV]?(?>\d+(?:\.\d+)*)(?!\w)"),
 )
-_STR = re.compile(MASK_PATTERNS[0][1])
-_TMP = re.compile(MASK_PATTERNS[1][1])
-_DIGIT_MASKS = tuple((re.compile(pattern), token) for token, pattern in MASK_PATTERNS[1:])
+_STR = re.compile(MASK_PATTERNS[0][2])
+_MASKS = tuple((re.compile(rx), token, needs) for token, needs, rx in MASK_PATTERNS[1:])
+# Which masks can apply to a token, by what it holds: most tokens with a digit are numbers with
+# punctuation ("(60/222)", "27%") which only the letter-free shapes can match.
+_NO_DIGIT = tuple(m for m in _MASKS if m[1] == "<TMP>")
+_NO_LETTER = tuple(m for m in _MASKS if m[1] in ("<TS>", "<IP>", "<NUM>"))
 _HAS_DIGIT = re.compile(r"\d").search
 
 
 def _mask_token(token: str) -> str:
-    if _HAS_DIGIT(token):
-        for regex, replacement in _DIGIT_MASKS:
+    if token.isdecimal():
+        masks: tuple[tuple[re.Pattern[str], str, str], ...] = ()
+        token = "<NUM>"  # the commonest case, and what the patterns would give
+    elif not _HAS_DIGIT(token):
+        masks = _NO_DIGIT
+    elif token.lower() == token.upper():  # no cased letter: cheaper than a regex search
+        masks = _NO_LETTER
+    else:
+        masks = _MASKS
+    for regex, replacement, needs in masks:
+        if needs in token:
             token = regex.sub(replacement, token)
-    elif "/" in token or "\\" in token:
-        token = _TMP.sub("<TMP>", token)
     return token
 
 
@@ -94,7 +103,7 @@ def _split(line: str) -> list[str]:
 
 def mask(line: str) -> str:
     """The line with its variable parts replaced by typed tokens (`<NUM>`, `<HEX>`, ...) and its
-    whitespace collapsed to single spaces, as Drain sees it.
+    whitespace collapsed to single spaces, as Drain sees it; cut to `MAX_LINE_CHARS` first.
 
     Quoted strings are masked on the whole line; the other `MASK_PATTERNS` never span a space, so
     they are applied to each token, and only to tokens that can hold them (with a digit, or a
@@ -157,6 +166,10 @@ class _Cluster:
             self.wildcards = merged.count(WILDCARD)
 
 
+def _wildcards(cluster: _Cluster) -> int:
+    return cluster.wildcards
+
+
 class _Node:
     __slots__ = ("children", "clusters")
 
@@ -173,7 +186,8 @@ class TemplateMiner:
     `depth` counts the tree's levels as Drain3 does (root, token count, prefix tokens, leaf), so
     the default 4 routes by the first token. A token with a digit, or one arriving when a node
     already has `max_children` children, goes down the `<*>` branch. With `max_clusters`, the
-    least recently used cluster is forgotten when a new one would exceed it.
+    least recently used cluster is forgotten when a new one would exceed it. A miner is not
+    thread-safe: give each thread (each log window) its own.
     """
 
     # An exact-repeat cache larger than this is dropped and rebuilt: it only saves time.
@@ -287,15 +301,14 @@ class TemplateMiner:
         more wildcards, if similar enough. Wildcard positions do not count as similar."""
         if not tokens:
             return leaf[0] if leaf else None
-        best: _Cluster | None = None
-        best_key = (-1, -1)
-        for cluster in leaf:
-            key = (sum(map(str.__eq__, cluster.tokens, tokens)), cluster.wildcards)
-            if key > best_key:
-                best, best_key = cluster, key
-        if best is not None and best_key[0] >= self._similarity * len(tokens):
-            return best
-        return None
+        # One pass in C per cluster (a comprehension, not a loop) and the tie-break only among
+        # the best: this scan is where Drain spends its time.
+        same = [sum(map(str.__eq__, cluster.tokens, tokens)) for cluster in leaf]
+        most = max(same, default=-1)
+        if most < self._similarity * len(tokens):
+            return None
+        best = [cluster for cluster, n in zip(leaf, same, strict=True) if n == most]
+        return max(best, key=_wildcards) if len(best) > 1 else best[0]
 
     def _create(self, tokens: list[str], leaf: list[_Cluster]) -> _Cluster:
         self._created += 1
@@ -334,13 +347,27 @@ def mine(
         similarity=similarity, depth=depth, max_children=max_children, max_clusters=max_clusters
     )
     clusters = [miner._add(line) for line in lines]
-    snapshots = {cluster.key: cluster.snapshot() for cluster in clusters}
+    snapshots = {cluster.key: cluster.snapshot() for cluster in set(clusters)}
     return [snapshots[cluster.key] for cluster in clusters]
 
 
-def count_templates(lines: Iterable[str], *, similarity: float = 0.5) -> dict[str, int]:
+def count_templates(
+    lines: Iterable[str],
+    *,
+    similarity: float = 0.5,
+    depth: int = 4,
+    max_children: int = 100,
+    max_clusters: int | None = None,
+) -> dict[str, int]:
     """Final template id -> number of lines, for the lines mined with a new miner."""
     counts: dict[str, int] = {}
-    for template in mine(lines, similarity=similarity):
+    templates = mine(
+        lines,
+        similarity=similarity,
+        depth=depth,
+        max_children=max_children,
+        max_clusters=max_clusters,
+    )
+    for template in templates:
         counts[template.id] = counts.get(template.id, 0) + 1
     return counts

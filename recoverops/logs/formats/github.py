@@ -11,13 +11,19 @@ from recoverops.logs.formats.base import matches, shorten
 _STEP = re.compile(r"##\[group\]Run ([^\r\n]*)|Post job cleanup\.")
 _ERROR = re.compile(r"##\[error\]([^\r\n]*)")
 _EXIT = re.compile(r"exit code (\d+)")
+# The runner stamps every line with 7-digit fractional seconds; nothing else does.
+_RUNNER_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z ", re.MULTILINE)
 
 
 class GitHubActions:
     name = "github"
 
     def detect(self, doc: LogDocument) -> bool:
-        return "##[group]" in doc.text or "##[error]" in doc.text
+        return (
+            "##[group]" in doc.text
+            or "##[error]" in doc.text
+            or _RUNNER_TIMESTAMP.search(doc.text, 0, 4096) is not None
+        )
 
     def steps(self, doc: LogDocument) -> list[Step]:
         starts = [(1, "Set up job")]

@@ -22,8 +22,10 @@ class Jenkins:
 
     def detect(self, doc: LogDocument) -> bool:
         head = doc.text[:20_000]
-        return "[Pipeline]" in head or "Finished: FAILURE" in doc.text[-2_000:] or (
-            head.startswith("Started by ") and "Building in workspace" in head
+        return (
+            "[Pipeline]" in head
+            or "Finished: FAILURE" in doc.text[-2_000:]
+            or (head.startswith("Started by ") and "Building in workspace" in head)
         )
 
     def steps(self, doc: LogDocument) -> list[Step]:

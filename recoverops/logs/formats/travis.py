@@ -11,7 +11,8 @@ from recoverops.logs.formats.base import matches, shorten
 
 # "$ " at the start of a line, or right after the marker that erases the fold/timer line.
 _COMMAND = re.compile(r"(?:^|\x1b\[0K)\$ ([^\r\n]*)", re.MULTILINE)
-_EXIT = re.compile(r'The command "((?:[^\r\n])*)" (?:failed and )?exited with (\d+)')
+# The echoed command may span lines (a multi-line `script:` entry).
+_EXIT = re.compile(r'The command "([^\n]*(?:\n[^\n]*){0,5}?)" (?:failed and )?exited with (\d+)')
 _STALLED = re.compile(r"No output has been received in the last \d+m\d+s")
 
 
@@ -19,13 +20,15 @@ class Travis:
     name = "travis"
 
     def detect(self, doc: LogDocument) -> bool:
-        return "travis_fold:" in doc.text or "travis_time:" in doc.text or (
-            'The command "' in doc.text and "exited with" in doc.text
+        return (
+            "travis_fold:" in doc.text
+            or "travis_time:" in doc.text
+            or ('The command "' in doc.text and "exited with" in doc.text)
         )
 
     def steps(self, doc: LogDocument) -> list[Step]:
         commands = [(line, shorten(m.group(1))) for line, m in matches(doc, _COMMAND)]
-        exits = [(line, int(m.group(2))) for line, m in matches(doc, _EXIT)]
+        exits = [(doc.line_at(m.end()), int(m.group(2))) for _, m in matches(doc, _EXIT)]
         exits += [(line, -1) for line, _ in matches(doc, _STALLED)]
         exits.sort()
         if not commands:

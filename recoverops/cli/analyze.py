@@ -1,0 +1,94 @@
+"""`recoverops analyze PATH... [--json]`: what failed, why, and where, for each log."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+from pydantic import ValidationError
+
+from recoverops.classify.catalogue import Catalogue, load_catalogue
+from recoverops.detector import analyze_text
+from recoverops.errors import ConfigurationError, InputError
+from recoverops.inputs import read_log, read_stream
+from recoverops.report import render_report
+from recoverops.settings import Settings
+
+EXIT_OK = 0
+EXIT_INPUT = 1  # at least one input could not be analyzed; the others were
+EXIT_CONFIG = 3  # settings or a signature file is invalid
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser(
+        "analyze",
+        help="analyze CI/CD or infrastructure logs offline",
+        description=(
+            "Say what failed, why and where for each log: category, confidence, a summary and the "
+            "evidence lines (1-based line numbers of the input as given). '-' reads standard input."
+        ),
+    )
+    parser.add_argument("paths", nargs="+", metavar="PATH", help="log files, or - for stdin")
+    parser.add_argument(
+        "--json", action="store_true", help="one JSON object per input, one per line, in order"
+    )
+    parser.add_argument(
+        "--context",
+        type=_non_negative,
+        default=2,
+        metavar="N",
+        help="lines of context around each evidence line in the report (default 2)",
+    )
+    parser.set_defaults(run=run)
+
+
+def _non_negative(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return number
+
+
+def _load(settings: Settings) -> Catalogue:
+    return load_catalogue(tuple(settings.extra_signature_dirs))
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings()
+        catalogue = _load(settings)
+    except (ConfigurationError, ValidationError) as exc:
+        sys.stderr.write(f"recoverops: configuration error: {exc}\n")
+        return EXIT_CONFIG
+    failed = False
+    out: TextIO = sys.stdout
+    for index, path in enumerate(args.paths):
+        name = "<stdin>" if path == "-" else path
+        try:
+            if path == "-":
+                text = read_stream(sys.stdin.buffer, name=name, max_bytes=settings.max_log_bytes)
+            else:
+                text = read_log(Path(path), max_bytes=settings.max_log_bytes)
+        except InputError as exc:
+            failed = True
+            sys.stderr.write(f"recoverops: {exc}\n")
+            if args.json:
+                out.write(json.dumps({"input": name, "error": str(exc)}) + "\n")
+            continue
+        analysis = analyze_text(
+            text, catalogue=catalogue, window_lines=settings.analysis_window_lines
+        )
+        if args.json:
+            out.write(json.dumps({"input": name, **analysis.to_json()}) + "\n")
+        else:
+            if index:
+                out.write("\n")
+            out.write(render_report(name=name, text=text, analysis=analysis, context=args.context))
+        out.flush()
+    return EXIT_INPUT if failed else EXIT_OK

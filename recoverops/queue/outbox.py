@@ -1,0 +1,45 @@
+"""The queue on the store's outbox table: no extra service, leases kept in the database."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import timedelta
+from typing import Any
+
+from recoverops.queue.base import DEFAULT_LEASE, Message, QueueDepth
+from recoverops.store import Store
+from recoverops.store.store import Clock, utc_now
+
+
+class OutboxQueue:
+    """A `Queue` over the store's outbox; `clock` decides when leases expire (tests pass theirs)."""
+
+    def __init__(
+        self,
+        store: Store,
+        *,
+        name: str = "events",
+        lease: timedelta = DEFAULT_LEASE,
+        clock: Clock = utc_now,
+    ) -> None:
+        self.store = store
+        self.name = name
+        self.lease = lease
+        self._clock = clock
+
+    def enqueue(self, key: str, payload: Mapping[str, Any]) -> bool:
+        return self.store.outbox_enqueue(self.name, key=key, payload=payload, now=self._clock())
+
+    def claim(self, consumer: str, *, limit: int = 10) -> list[Message]:
+        now = self._clock()
+        entries = self.store.outbox_claim(
+            self.name, consumer=consumer, limit=limit, now=now, lease_until=now + self.lease
+        )
+        return [Message(str(entry.id), entry.dedup_key, entry.payload) for entry in entries]
+
+    def ack(self, messages: Iterable[Message]) -> int:
+        return self.store.outbox_ack(self.name, [int(message.receipt) for message in messages])
+
+    def depth(self) -> QueueDepth:
+        waiting, in_flight = self.store.outbox_depth(self.name, now=self._clock())
+        return QueueDepth(waiting=waiting, in_flight=in_flight)

@@ -1,0 +1,36 @@
+"""The human-readable report of one analysis: verdict, where, and the evidence in context."""
+
+from __future__ import annotations
+
+from recoverops.analysis import Analysis
+from recoverops.logs.document import clean_line
+
+
+def render_report(*, name: str, text: str, analysis: Analysis, context: int = 2) -> str:
+    lines = text.split("\n")
+    step = analysis.failing_step
+    out = [
+        f"{name}",
+        f"  category:   {analysis.category.value}  (confidence {analysis.confidence:.2f})",
+        f"  summary:    {analysis.summary}",
+        f"  log format: {analysis.log_format}",
+    ]
+    if step is not None:
+        code = f", exit code {step.exit_code}" if step.exit_code is not None else ""
+        out.append(
+            f"  failed in:  {step.command or step.name} (lines {step.start}-{step.end}{code})"
+        )
+    if not analysis.evidence:
+        out.append("  evidence:   none found")
+        return "\n".join(out) + "\n"
+    out.append("  evidence (most telling first):")
+    width = len(str(min(len(lines), max(e.line for e in analysis.evidence) + context)))
+    for rank, evidence in enumerate(analysis.evidence, start=1):
+        out.append(f"  [{rank}] line {evidence.line}")
+        first = max(1, evidence.line - context)
+        last = min(len(lines), evidence.line + context)
+        for number in range(first, last + 1):
+            marker = ">" if number == evidence.line else " "
+            shown = clean_line(lines[number - 1])[:300]
+            out.append(f"    {marker} {number:>{width}} | {shown}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,97 @@
+"""What the store hands back: frozen values, detached from any session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, NamedTuple
+
+from recoverops.incidents import Incident, IncidentStatus, Source
+from recoverops.taxonomy import Category
+
+
+class EventAdded(NamedTuple):
+    """The stored event's id, and whether this call stored it (False: it was a redelivery)."""
+
+    event_id: int
+    created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredEvent:
+    id: int
+    source: Source
+    kind: str
+    delivery_id: str
+    received_at: datetime
+    payload_ref: str
+    payload: Any
+    processed_at: datetime | None
+    incident_id: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredIncident:
+    id: int
+    fingerprint: str
+    target: str
+    category: Category
+    source: Source
+    status: IncidentStatus
+    occurrences: int
+    first_seen: datetime
+    last_seen: datetime
+    updated_at: datetime
+    analysis: dict[str, Any] | None
+    evidence: tuple[dict[str, Any], ...]
+
+    def to_domain(self) -> Incident:
+        """The domain incident (without its timeline; see `Store.incident_timeline`)."""
+        return Incident(
+            fingerprint=self.fingerprint,
+            target=self.target,
+            category=self.category,
+            status=self.status,
+            occurrences=self.occurrences,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentUpsert:
+    """The incident after an occurrence was recorded.
+
+    `created`: this occurrence opened it. `counted`: this occurrence was new; False when the event
+    had already been processed (a redelivery or a reclaimed queue entry), and nothing changed.
+    """
+
+    incident: StoredIncident
+    created: bool
+    counted: bool
+
+
+@dataclass(frozen=True, slots=True)
+class IncidentPage:
+    """One page of incidents, newest first; pass `next_cursor` back for the next page."""
+
+    items: tuple[StoredIncident, ...]
+    next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: int
+    at: datetime
+    actor: str
+    verb: str
+    subject: str
+    detail: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """A claimed outbox message; `attempts` counts its claims, this one included."""
+
+    id: int
+    dedup_key: str
+    payload: dict[str, Any]
+    attempts: int

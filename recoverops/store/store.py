@@ -1,0 +1,190 @@
+"""The store: one object over one database, every method one short transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from recoverops.analysis import Analysis
+from recoverops.incidents import Event, IncidentStatus, Source, TimelineEntry
+from recoverops.settings import Settings
+from recoverops.store import audit, events, incident_pages, incidents, outbox
+from recoverops.store.engine import create_store_engine
+from recoverops.store.migrate import upgrade_engine
+from recoverops.store.records import (
+    AuditEntry,
+    EventAdded,
+    IncidentPage,
+    IncidentUpsert,
+    OutboxEntry,
+    StoredEvent,
+    StoredIncident,
+)
+from recoverops.store.url import database_url
+from recoverops.taxonomy import Category
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Store:
+    """Events, incidents, their timelines, the audit log and the outbox queue.
+
+    Every write is keyed (source + delivery id, fingerprint + event, queue + key), so a caller
+    that retries after a crash, or two workers handed the same message, never duplicate anything.
+    """
+
+    def __init__(self, engine: Engine, *, clock: Clock = utc_now) -> None:
+        self.engine = engine
+        self._clock = clock
+        self._sessions = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, settings: Settings, *, migrate: bool = True, clock: Clock = utc_now) -> Store:
+        """The store the settings name, brought to the newest schema unless `migrate` is False."""
+        engine = create_store_engine(database_url(settings))
+        if migrate:
+            upgrade_engine(engine, settings)
+        return cls(engine, clock=clock)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # Events
+
+    def add_event(self, event: Event, *, payload: Any = None) -> EventAdded:
+        """Store the event unless (source, delivery_id) is already stored; safe to race."""
+        with self.transaction() as session:
+            return events.add_event(session, event, payload=payload)
+
+    def get_event(self, event_id: int) -> StoredEvent | None:
+        with self.transaction() as session:
+            return events.get_event(session, event_id)
+
+    def find_event(self, source: Source, delivery_id: str) -> StoredEvent | None:
+        with self.transaction() as session:
+            return events.find_event(session, source=source, delivery_id=delivery_id)
+
+    def mark_event_processed(self, event_id: int) -> bool:
+        """For an event that produced no incident; False if it was already processed."""
+        with self.transaction() as session:
+            return events.mark_processed(session, event_id, at=self._clock(), incident_id=None)
+
+    # Incidents
+
+    def upsert_incident(
+        self,
+        fingerprint: str,
+        *,
+        target: str,
+        category: Category,
+        source: Source,
+        seen_at: datetime | None = None,
+        event_id: int | None = None,
+        analysis: Analysis | None = None,
+    ) -> IncidentUpsert:
+        """Open the incident, or count a recurrence (reopening a resolved one), with its timeline.
+
+        With `event_id`, the event is marked processed in the same transaction, and an event that
+        was already processed changes nothing (`counted` is False): processing is exactly-once
+        even though queue delivery is at-least-once.
+        """
+        analysis_json = None if analysis is None else analysis.to_json()
+        occurrence = incidents.Occurrence(
+            fingerprint=fingerprint,
+            target=target,
+            category=category,
+            source=source,
+            seen_at=seen_at or self._clock(),
+            event_id=event_id,
+            analysis=analysis_json,
+            evidence=[] if analysis_json is None else analysis_json["evidence"],
+        )
+        with self.transaction() as session:
+            return incidents.record_occurrence(session, occurrence, now=self._clock())
+
+    def move_incident(
+        self, incident_id: int, status: IncidentStatus, *, detail: str = ""
+    ) -> StoredIncident | None:
+        """Move to `status` per the domain's rules (InvalidTransitionError if not allowed)."""
+        with self.transaction() as session:
+            return incidents.move(session, incident_id, status, detail=detail, at=self._clock())
+
+    def get_incident(self, incident_id: int) -> StoredIncident | None:
+        with self.transaction() as session:
+            return incidents.get(session, incident_id)
+
+    def list_incidents(
+        self,
+        *,
+        status: IncidentStatus | None = None,
+        category: Category | None = None,
+        source: Source | None = None,
+        target: str | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> IncidentPage:
+        """Incidents newest first (by first seen); `cursor` is a previous page's `next_cursor`."""
+        with self.transaction() as session:
+            return incident_pages.list_incidents(
+                session,
+                status=status,
+                category=category,
+                source=source,
+                target=target,
+                limit=limit,
+                cursor=cursor,
+            )
+
+    def incident_timeline(self, incident_id: int) -> list[TimelineEntry]:
+        with self.transaction() as session:
+            return incidents.timeline(session, incident_id)
+
+    # Audit log
+
+    def audit(self, actor: str, verb: str, *, subject: str, detail: Mapping[str, Any]) -> int:
+        with self.transaction() as session:
+            return audit.append(
+                session, actor=actor, verb=verb, subject=subject, detail=detail, at=self._clock()
+            )
+
+    def audit_entries(self, *, subject: str | None = None, limit: int = 100) -> list[AuditEntry]:
+        with self.transaction() as session:
+            return audit.entries(session, subject=subject, limit=limit)
+
+    # Outbox (the queue when there is no Redis; see recoverops.queue.outbox)
+
+    def outbox_enqueue(
+        self, queue: str, *, key: str, payload: Mapping[str, Any], now: datetime
+    ) -> bool:
+        with self.transaction() as session:
+            return outbox.enqueue(session, queue, key=key, payload=payload, now=now)
+
+    def outbox_claim(
+        self, queue: str, *, consumer: str, limit: int, now: datetime, lease_until: datetime
+    ) -> list[OutboxEntry]:
+        with self.transaction() as session:
+            return outbox.claim(
+                session, queue, consumer=consumer, limit=limit, now=now, lease_until=lease_until
+            )
+
+    def outbox_ack(self, queue: str, ids: Collection[int]) -> int:
+        with self.transaction() as session:
+            return outbox.ack(session, queue, ids)
+
+    def outbox_depth(self, queue: str, *, now: datetime) -> tuple[int, int]:
+        with self.transaction() as session:
+            return outbox.depth(session, queue, now=now)

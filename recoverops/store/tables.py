@@ -1,0 +1,151 @@
+"""The store's tables as typed declarative models.
+
+The schema itself is owned by the migrations in `migrations/versions/`; these models must match them
+(a test compares the two), and the store's code reads and writes through them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from recoverops.store.column_types import JSONDocument, UTCDateTime
+
+# SQLite only auto-increments a column declared exactly INTEGER PRIMARY KEY.
+Id = BigInteger().with_variant(Integer(), "sqlite")
+
+# Named constraints, so that later migrations can alter them by name on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class EventRow(Base):
+    """An event as received; unique per (source, delivery_id) so a redelivery is recognised."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    kind: Mapped[str] = mapped_column(String(64))
+    delivery_id: Mapped[str] = mapped_column(String(255))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    payload_ref: Mapped[str] = mapped_column(Text)
+    payload: Mapped[Any | None] = mapped_column(JSONDocument)
+    # Set in the same transaction as the incident it produced, so a redelivered or reclaimed
+    # event is recognised as done and not counted twice.
+    processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    incident_id: Mapped[int | None] = mapped_column(Id, ForeignKey("incidents.id"))
+
+    __table_args__ = (UniqueConstraint("source", "delivery_id"),)
+
+
+class IncidentRow(Base):
+    """One failure of one job or resource, grouped by fingerprint."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    target: Mapped[str] = mapped_column(String(512), index=True)
+    category: Mapped[str] = mapped_column(String(32), index=True)
+    source: Mapped[str] = mapped_column(String(32), index=True)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    occurrences: Mapped[int] = mapped_column(Integer)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    analysis: Mapped[Any | None] = mapped_column(JSONDocument)
+    evidence: Mapped[Any] = mapped_column(JSONDocument)
+
+    # Listing pages newest first walks this index.
+    __table_args__ = (Index("ix_incidents_first_seen_id", "first_seen", "id"),)
+
+
+class TimelineRow(Base):
+    """One stage an incident went through, with its time."""
+
+    __tablename__ = "timeline_entries"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(Id, ForeignKey("incidents.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime())
+    stage: Mapped[str] = mapped_column(String(64))
+    detail: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (Index("ix_timeline_entries_incident_id_at", "incident_id", "at"),)
+
+
+class ActionRow(Base):
+    """A remediation action proposed or carried out for an incident (used by the remediator)."""
+
+    __tablename__ = "actions"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    # Names the action idempotently (e.g. incident + recipe), so a retried plan is not doubled.
+    action_key: Mapped[str] = mapped_column(String(255), unique=True)
+    incident_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("incidents.id", ondelete="SET NULL"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(512))
+    risk: Mapped[str] = mapped_column(String(16))
+    params: Mapped[Any] = mapped_column(JSONDocument)
+    status: Mapped[str] = mapped_column(String(32), index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(255))
+    snapshot: Mapped[Any | None] = mapped_column(JSONDocument)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class AuditRow(Base):
+    """Who did what to which subject, and when; rows are only ever added."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    actor: Mapped[str] = mapped_column(String(255))
+    verb: Mapped[str] = mapped_column(String(64))
+    subject: Mapped[str] = mapped_column(String(255), index=True)
+    detail: Mapped[Any] = mapped_column(JSONDocument)
+
+
+class OutboxRow(Base):
+    """One queued message of the store-backed queue; a claim is a lease that can expire."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64))
+    dedup_key: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[Any] = mapped_column(JSONDocument)
+    enqueued_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    attempts: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (
+        UniqueConstraint("queue", "dedup_key"),
+        Index("ix_outbox_queue_claimed_until", "queue", "claimed_until"),
+    )

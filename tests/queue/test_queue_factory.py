@@ -1,0 +1,36 @@
+"""The settings pick the queue: Redis Streams when a Redis URL is set, else the store's outbox."""
+
+from __future__ import annotations
+
+import redis
+
+from recoverops.queue import OutboxQueue, RedisStreamQueue, open_queue
+from recoverops.queue.factory import STREAM_PREFIX
+from recoverops.settings import Settings
+from recoverops.store import Store
+from tests.store.server_fixtures import REDIS_URL
+
+
+def test_without_redis_the_outbox_is_the_queue(store: Store, store_settings: Settings) -> None:
+    queue = open_queue(store_settings, store, name="events")
+    assert isinstance(queue, OutboxQueue)
+    assert queue.enqueue("k", {"n": 1})
+    assert [m.key for m in queue.claim("worker")] == ["k"]
+
+
+def test_with_redis_a_stream_is_the_queue(
+    sqlite_settings: Settings, redis_client: redis.Redis, stream_key: str
+) -> None:
+    settings = sqlite_settings.model_copy(update={"redis_url": REDIS_URL})
+    stream = f"{STREAM_PREFIX}{stream_key}"
+    store = Store.open(settings)
+    queue = open_queue(settings, store, name=stream_key)
+    try:
+        assert isinstance(queue, RedisStreamQueue)
+        assert queue.stream == stream
+        assert queue.enqueue("k", {"n": 1})
+        assert [m.key for m in queue.claim("worker")] == ["k"]
+        queue.client.close()
+    finally:
+        redis_client.delete(stream, f"{stream}:keys")
+        store.close()
