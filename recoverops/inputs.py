@@ -36,6 +36,14 @@ def read_stream(stream: BinaryIO, *, name: str, max_bytes: int) -> str:
 
 
 def read_log(path: Path, *, max_bytes: int) -> str:
+    try:
+        return _read_log(path, max_bytes=max_bytes)
+    except OSError as exc:
+        # File name too long, too many symlinks, an I/O error: say which, never a traceback.
+        raise InputNotFoundError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _read_log(path: Path, *, max_bytes: int) -> str:
     if not path.exists():
         raise InputNotFoundError(f"{path}: no such file")
     if not path.is_file():
@@ -46,8 +54,5 @@ def read_log(path: Path, *, max_bytes: int) -> str:
             f"{path}: {size:,} bytes, over the {max_bytes:,}-byte limit "
             "(RECOVEROPS_MAX_LOG_BYTES raises it)"
         )
-    try:
-        with path.open("rb") as stream:
-            return read_stream(stream, name=str(path), max_bytes=max_bytes)
-    except PermissionError:
-        raise InputNotFoundError(f"{path}: permission denied") from None
+    with path.open("rb") as stream:
+        return read_stream(stream, name=str(path), max_bytes=max_bytes)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from recoverops.analysis import Analysis
-from recoverops.logs.document import clean_line
+from recoverops.logs.document import LogDocument, clean_line
 
 
 def render_report(*, name: str, text: str, analysis: Analysis, context: int = 2) -> str:
-    lines = text.split("\n")
+    lines = LogDocument(text).lines
     step = analysis.failing_step
     out = [
         f"{name}",

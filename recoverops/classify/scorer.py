@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from recoverops.analysis import SignatureHit
 from recoverops.classify.catalogue import Catalogue, Signature
@@ -27,6 +28,28 @@ MIN_SCORE = 1.0
 REPEAT_BONUS = 0.15
 
 
+def trie_pattern(words: Iterable[str]) -> str:
+    """One regex for many literals, shaped as a trie so that `re` tries each character once
+    instead of every literal at every position; it matches the longest literal at a position."""
+    trie: dict[str, dict[str, Any]] = {}
+    for word in words:
+        node = trie
+        for char in word:
+            node = node.setdefault(char, {})
+        node[""] = {}
+
+    def build(node: dict[str, Any]) -> str:
+        branches = [re.escape(char) + build(child) for char, child in sorted(node.items()) if char]
+        if not branches:
+            return ""
+        body = branches[0] if len(branches) == 1 else "(?:" + "|".join(branches) + ")"
+        if "" in node:
+            return f"(?:{body})?"
+        return body
+
+    return build(trie) or r"(?!)"
+
+
 @dataclass(frozen=True)
 class SignatureMatcher:
     """The catalogue compiled for fast matching: a line is only tried against the signatures
@@ -36,12 +59,20 @@ class SignatureMatcher:
 
     @cached_property
     def _index(self) -> dict[str, tuple[Signature, ...]]:
-        return self.catalogue.by_keyword()
+        """Each keyword with the signatures of every keyword that is a prefix of it: the trie
+        finds the longest keyword at a position, and its prefixes are there too."""
+        direct = self.catalogue.by_keyword()
+        return {
+            keyword: tuple(
+                dict.fromkeys(s for k in direct if keyword.startswith(k) for s in direct[k])
+            )
+            for keyword in direct
+        }
 
     @cached_property
-    def _prefilter(self) -> re.Pattern[str]:
-        keywords = sorted(self._index, key=len, reverse=True)
-        return re.compile("|".join(re.escape(k) for k in keywords) or r"(?!)")
+    def _finder(self) -> re.Pattern[str]:
+        # A lookahead finds a keyword starting at every position, overlapping ones included.
+        return re.compile(f"(?=({trie_pattern(self._index)}))")
 
     @cached_property
     def _noise(self) -> re.Pattern[str] | None:
@@ -52,14 +83,10 @@ class SignatureMatcher:
         return self._noise is not None and self._noise.search(line) is not None
 
     def match_line(self, line: str, lower: str) -> list[Signature]:
-        if not self._prefilter.search(lower):
-            return []
         tried: set[str] = set()
         found: list[Signature] = []
-        for keyword, signatures in self._index.items():
-            if keyword not in lower:
-                continue
-            for signature in signatures:
+        for keyword in {m.group(1) for m in self._finder.finditer(lower)}:
+            for signature in self._index[keyword]:
                 if signature.id not in tried:
                     tried.add(signature.id)
                     if signature.search(line):

@@ -25,7 +25,8 @@ _ERROR_WORDS: tuple[tuple[str, float], ...] = (
     (r"\bundefined\b|\bunresolved\b|\bunknown\b|\bmissing\b|\binvalid\b|\bunexpected\b", 1.0),
     (r"\bkilled\b|\btimed? ?out\b|\bexpired\b|\bviolations?\b|\babort(?:ed|ing)?\b", 1.0),
     (r"\bexceed(?:ed|s)?\b|\bbroken\b|\bunbound\b|\bnot (?:allowed|permitted|supported)\b", 1.0),
-    (r"\bexpected\b|\bassert|\bsegmentation fault\b|\bnot ok\b|[✗✖✘×]", 1.0),
+    (r"\bexpected\b|\bassert\b|assertion ?error|assertion failed|\bsegmentation fault\b", 1.0),
+    (r"\bnot ok\b|[✗✖✘×]", 1.0),
     (r"\bwarn(?:ing)?s?\b|\bdeprecat", 0.3),
 )
 _WORDS = [(re.compile(p), w) for p, w in _ERROR_WORDS]
@@ -54,7 +55,9 @@ _TALLY = re.compile(
     r"\b(?:tests?|test suites|examples?|specs?|assertions?|doctests?)\b[:,]?\s+\d+"
     r".*\b(?:failures?|failed|errors?)\b"
     r"|\b\d+ (?:tests?|examples?|specs?|doctests?)\b.*\b\d+ (?:failures?|failed|errors?)\b"
-    r"|^There (?:was|were) \d+ (?:failures?|errors?):|^FAILURES!$|^ERRORS!$",
+    r"|^There (?:was|were) \d+ (?:failures?|errors?):|^FAILURES!$|^ERRORS!$"
+    r"|^\s*\d+ (?:failing|failed|errors?)\s*$|\] \d+ failing$|^collected \d+ items? / \d+ errors?"
+    r"|^=+ .*\b\d+ (?:failed|errors?)\b.* in [\d.]+\s?s(?:econds)?\b",
     re.IGNORECASE,
 )
 TALLY_FACTOR = 0.4

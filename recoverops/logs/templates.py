@@ -179,9 +179,10 @@ class _Node:
 
 
 class TemplateMiner:
-    """Drain: lines are routed by token count, then by their first tokens, to a leaf of the tree;
-    a line joins the leaf's most similar cluster if at least `similarity` of its tokens equal the
-    template's, and generalises that template; otherwise it starts a new cluster.
+    """Drain: lines are routed by token count, then by their first tokens (a token without a
+    branch of its own takes the `<*>` branch), to a leaf of the tree; a line joins the leaf's most
+    similar cluster if at least `similarity` of its tokens equal the template's, and generalises
+    that template; otherwise it starts a new cluster.
 
     `depth` counts the tree's levels as Drain3 does (root, token count, prefix tokens, leaf), so
     the default 4 routes by the first token. A token with a digit, or one arriving when a node
@@ -261,10 +262,10 @@ class TemplateMiner:
             if self._max_clusters is not None:
                 self._clusters.move_to_end(cluster.key)
             return cluster
-        leaf = self._leaf(tokens)
-        cluster = self._best(leaf, tokens)
+        leaf = self._search(tokens)
+        cluster = None if leaf is None else self._best(leaf, tokens)
         if cluster is None:
-            cluster = self._create(tokens, leaf)
+            cluster = self._create(tokens, self._leaf(tokens))
         else:
             cluster.generalise(tokens)
             cluster.size += 1
@@ -275,8 +276,17 @@ class TemplateMiner:
         self._seen[masked] = cluster
         return cluster
 
+    def _search(self, tokens: list[str]) -> list[_Cluster] | None:
+        """The leaf Drain looks in: at each prefix level the token's own branch, else `<*>`."""
+        node = self._root.get(len(tokens))
+        for token in tokens[: self._prefix]:
+            if node is None:
+                break
+            node = node.children.get(token) or node.children.get(WILDCARD)
+        return None if node is None else node.clusters
+
     def _leaf(self, tokens: list[str]) -> list[_Cluster]:
-        """The leaf a line is routed to, creating the path if it is new (Drain's tree insert)."""
+        """The leaf a new cluster goes to, creating the path if needed (Drain's tree insert)."""
         node = self._root.get(len(tokens))
         if node is None:
             node = self._root[len(tokens)] = _Node()

@@ -20,7 +20,11 @@ class GitLabCI:
     name = "gitlab"
 
     def detect(self, doc: LogDocument) -> bool:
-        return "section_start:" in doc.text or "ERROR: Job failed" in doc.text
+        return (
+            "section_start:" in doc.text
+            or "ERROR: Job failed" in doc.text
+            or doc.text.lstrip().startswith("Running with gitlab-runner")
+        )
 
     def steps(self, doc: LogDocument) -> list[Step]:
         open_sections: dict[str, int] = {}

@@ -25,6 +25,7 @@ class Jenkins:
         return (
             "[Pipeline]" in head
             or "Finished: FAILURE" in doc.text[-2_000:]
+            or "' marked build as failure" in doc.text
             or (head.startswith("Started by ") and "Building in workspace" in head)
         )
 

@@ -31,8 +31,9 @@ class Travis:
         exits = [(doc.line_at(m.end()), int(m.group(2))) for _, m in matches(doc, _EXIT)]
         exits += [(line, -1) for line, _ in matches(doc, _STALLED)]
         exits.sort()
-        if not commands:
-            commands = [(1, "job")]
+        # An excerpt (or a log whose echo was lost) may close a command it never showed.
+        if not commands or (exits and exits[0][0] < commands[0][0]):
+            commands.insert(0, (1, "job"))
         steps: list[Step] = []
         for index, (start, name) in enumerate(commands):
             end = commands[index + 1][0] - 1 if index + 1 < len(commands) else len(doc)
