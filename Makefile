@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-LOG ?= tests/fixtures/cases/travis-maven-surefire-failure/log.txt
+LOG ?= tests/fixtures/cases/plain-maven-surefire-failure/log.txt
 
 .PHONY: install run test lint services
 

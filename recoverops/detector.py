@@ -17,7 +17,7 @@ from recoverops.logs.chunk import ScoredLine, rank_lines
 from recoverops.logs.document import LogDocument
 from recoverops.logs.formats import detect_format
 from recoverops.logs.steps import failing_step
-from recoverops.logs.templates import mask, template_id
+from recoverops.logs.templates import mask, mine, template_id
 from recoverops.taxonomy import DESCRIPTIONS, Category
 
 EVIDENCE_LINES = 5
@@ -69,12 +69,19 @@ def analyze_text(
             if found:
                 line_hits[number] = [(s.id, s.category, s.weight) for s in found]
     signature_weight = {n: max(w for _, _, w in hits) for n, hits in line_hits.items()}
+    # Drain clusters say how common each line is in the window: boilerplate repeats.
+    printed = [(n, line) for n, line in lines if line.strip()]
+    mined = mine(line for _, line in printed)
     ranked = rank_lines(
         lines=lines,
         failure_line=failure_line,
         step_start=step.start,
         template_of=mask,
+        cluster_size={n: template.size for (n, _), template in zip(printed, mined, strict=True)},
         signature_weight=signature_weight,
+        signature_kind={
+            n: " ".join(sorted(s for s, _, _ in hits)) for n, hits in line_hits.items()
+        },
         is_noise=matcher.is_noise,
     )
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -52,7 +51,7 @@ def error_score(lower: str) -> float:
 # Lines that count results ("Tests: 40, Failures: 1", "3 examples, 1 failure"): they say how
 # much failed; the lines above them say what.
 _TALLY = re.compile(
-    r"\b(?:tests?|test suites|examples?|specs?|assertions?|doctests?)\b[:,]?\s+\d+"
+    r"\b(?:tests?(?: run)?|test suites|examples?|specs?|assertions?|doctests?)\b[:,]?\s+\d+"
     r".*\b(?:failures?|failed|errors?)\b"
     r"|\b\d+ (?:tests?|examples?|specs?|doctests?)\b.*\b\d+ (?:failures?|failed|errors?)\b"
     r"|^There (?:was|were) \d+ (?:failures?|errors?):|^FAILURES!$|^ERRORS!$"
@@ -91,7 +90,12 @@ class ScoredLine:
     text: str
     template: str
     score: float
+    # What kind of line this is: the signatures it carries, or else its template. Blocks led by
+    # the same kind are the same failure again.
+    kind: str = ""
     tally: bool = False
+    # The score before rarity: a list of similar errors (ten flake8 lines) starts with its first.
+    base: float = 0.0
 
 
 def _line_scores(
@@ -99,11 +103,12 @@ def _line_scores(
     lines: Sequence[tuple[int, str]],
     step_start: int,
     template_of: Callable[[str], str],
+    cluster_size: Mapping[int, int],
     signature_weight: Mapping[int, float],
+    signature_kind: Mapping[int, str],
     is_noise: Callable[[str], bool],
 ) -> list[ScoredLine]:
     templates = {number: template_of(text) for number, text in lines if text.strip()}
-    counts = Counter(templates.values())
     scored: list[ScoredLine] = []
     for number, text in lines:
         template = templates.get(number)
@@ -115,12 +120,21 @@ def _line_scores(
         score = error_score(text.lower()) + signature_weight.get(number, 0.0)
         if score <= 0:
             continue
-        score *= rarity(counts[template])
+        base = score
+        score *= rarity(cluster_size.get(number, 1))
         tally = _TALLY.search(text) is not None
         if tally:
             score *= TALLY_FACTOR
         scored.append(
-            ScoredLine(line=number, text=text, template=template, score=score, tally=tally)
+            ScoredLine(
+                line=number,
+                text=text,
+                template=template,
+                score=score,
+                kind=signature_kind.get(number, template),
+                tally=tally,
+                base=base,
+            )
         )
     return scored
 
@@ -141,6 +155,28 @@ def _blocks(scored: list[ScoredLine]) -> list[list[ScoredLine]]:
 def _block_score(block: list[ScoredLine], failure_line: int) -> float:
     top = sorted((s.score for s in block), reverse=True)[:3]
     return sum(top) * proximity(block[-1].line, failure_line)
+
+
+def _lead_first(block: list[ScoredLine]) -> list[ScoredLine]:
+    strongest = max(s.base for s in block)
+    lead = next(s for s in block if s.base >= 0.5 * strongest)
+    rest = sorted((s for s in block if s is not lead), key=lambda s: (-s.score, s.line))
+    return [lead, *rest]
+
+
+def _repeats_first(blocks: list[list[ScoredLine]], failure_line: int) -> list[list[ScoredLine]]:
+    """Blocks, best first. A block led by the same template as an earlier one is the same
+    failure again (the second failing test, the retried command): the group is ranked by its
+    best block, and its first occurrence leads."""
+    groups: dict[str, list[list[ScoredLine]]] = {}
+    for block in blocks:
+        groups.setdefault(_lead_first(block)[0].kind, []).append(block)
+    ranked = sorted(
+        groups.values(),
+        key=lambda group: max(_block_score(b, failure_line) for b in group),
+        reverse=True,
+    )
+    return [block for group in ranked for block in group]
 
 
 def _last_words(
@@ -168,7 +204,9 @@ def rank_lines(
     failure_line: int,
     step_start: int,
     template_of: Callable[[str], str],
+    cluster_size: Mapping[int, int],
     signature_weight: Mapping[int, float],
+    signature_kind: Mapping[int, str],
     is_noise: Callable[[str], bool],
 ) -> list[ScoredLine]:
     """The window's telling lines, most telling first, one per template.
@@ -181,7 +219,9 @@ def rank_lines(
         lines=lines,
         step_start=step_start,
         template_of=template_of,
+        cluster_size=cluster_size,
         signature_weight=signature_weight,
+        signature_kind=signature_kind,
         is_noise=is_noise,
     )
     printed = sum(1 for n, t in lines if step_start < n <= failure_line and t.strip())
@@ -190,13 +230,9 @@ def rank_lines(
     blocks = _blocks(in_step)
     if not blocks or printed <= THIN_STEP:
         blocks += _blocks(before)
-    blocks.sort(key=lambda b: _block_score(b, failure_line), reverse=True)
     ordered: list[ScoredLine] = []
-    for block in blocks:
-        strongest = max(s.score for s in block)
-        lead = next(s for s in block if s.score >= 0.5 * strongest)
-        rest = sorted((s for s in block if s is not lead), key=lambda s: (-s.score, s.line))
-        ordered += [lead, *rest]
+    for block in _repeats_first(sorted(blocks, key=lambda b: b[0].line), failure_line):
+        ordered += _lead_first(block)
     if not ordered:
         ordered = _last_words(lines, failure_line, step_start, template_of, is_noise)
     in_blocks = {s.line for s in ordered}
