@@ -1,7 +1,9 @@
 """Speed and memory of `recoverops analyze`, as ratios against a baseline measured in the same run.
 
-1. A large log (the BugSwarm failing logs concatenated in sorted order, repeated up to `--lines`
-   lines, written to a temporary folder): `recoverops analyze FILE --json` as a whole process
+1. A large log that fails at its end (the BugSwarm passing logs concatenated in sorted order,
+   repeated, then one failing log, `--lines` lines in all, written to a temporary folder), so
+   that the analyzer reads its whole window in depth: `recoverops analyze FILE --json` as a
+   whole process
    against a whole-process baseline, the same interpreter running one compiled regex over each
    line of the same file. The two commands alternate, after one warm-up each; the table gives the
    median wall time and the median peak RSS (max RSS of each child, from GNU time) of each, and
@@ -60,10 +62,16 @@ def failing_logs(data: Path) -> list[Path]:
     return sorted((data / "bugswarm").glob("*/failing.log"))
 
 
-def build_log(logs: Sequence[Path], lines: int, path: Path) -> int:
-    """Write `logs` concatenated in order, repeating, up to `lines` lines (split on '\\n', bytes
-    as given); return the bytes written. One log in memory at a time: this process's own peak
-    memory stays small."""
+def passing_logs(data: Path) -> list[Path]:
+    return sorted((data / "bugswarm").glob("*/passing.log"))
+
+
+def build_log(logs: Sequence[Path], lines: int, path: Path, *, last: Path) -> int:
+    """Write `logs` concatenated in order, repeating, then `last`, `lines` lines in all (split on
+    '\\n', bytes as given); return the bytes written. One log in memory at a time: this process's
+    own peak memory stays small."""
+    tail = last.read_bytes()
+    lines -= tail.count(b"\n")
     written = size = 0
     with path.open("wb") as out:
         while written < lines:
@@ -81,8 +89,9 @@ def build_log(logs: Sequence[Path], lines: int, path: Path) -> int:
                 if written >= lines:
                     break
             if written == before:
-                raise SystemExit("speed: the BugSwarm failing logs are all empty")
-    return size
+                raise SystemExit("speed: the BugSwarm passing logs are all empty")
+        out.write(tail)
+    return size + len(tail)
 
 
 def run_child(argv: Sequence[str], workdir: Path) -> Run:
@@ -192,13 +201,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="recoverops-speed-") as tmp:
         workdir = Path(tmp)
         big = workdir / "large.log"
-        size = build_log(logs, args.lines, big)
+        size = build_log(passing_logs(args.data), args.lines, big, last=logs[-1])
         results = whole_process(big, args.runs, workdir)
         answer = json.loads(results["recoverops analyze --json"][-1].stdout.splitlines()[0])
 
     print(
-        f"Large log: {args.lines:,} lines, {size / 2**20:,.1f} MiB, from {len(logs)} BugSwarm "
-        f"logs; {args.runs} alternating runs after a warm-up; load average "
+        f"Large log: {args.lines:,} lines, {size / 2**20:,.1f} MiB, BugSwarm passing logs then "
+        f"{logs[-1].parent.name}; failing step at lines {answer['failing_step']['start']:,}-"
+        f"{answer['failing_step']['end']:,}; {args.runs} alternating runs after a warm-up; "
+        f"load average "
         f"{os.getloadavg()[0]:.2f} on {os.cpu_count()} CPUs"
     )
     print(f"{'command':28} {'median s':>9} {'min s':>7} {'max s':>7} {'median max RSS':>15}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import BinaryIO
 
@@ -13,13 +14,14 @@ from recoverops.errors import (
 )
 
 _SNIFF = 8192
+_VISIBLE = re.compile(rb"\S")
 # Text logs carry tabs, newlines, carriage returns, ESC (colour codes), backspace and form feed.
 _TEXT_CONTROLS = {0x08, 0x09, 0x0A, 0x0C, 0x0D, 0x1B}
 
 
 def decode_log(data: bytes, *, name: str) -> str:
     """The text of a log, or an InputError saying why these bytes are not one."""
-    if not data.strip():
+    if _VISIBLE.search(data) is None:
         raise EmptyInputError(f"{name}: empty input, nothing to analyze")
     head = data[:_SNIFF]
     controls = sum(1 for b in head if b < 0x20 and b not in _TEXT_CONTROLS)
@@ -28,8 +30,12 @@ def decode_log(data: bytes, *, name: str) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def read_stream(stream: BinaryIO, *, name: str, max_bytes: int) -> str:
-    data = stream.read(max_bytes + 1)
+def read_stream(stream: BinaryIO, *, name: str, max_bytes: int, expected: int | None = None) -> str:
+    """Read at most `max_bytes`; `expected` (a file's size) avoids reserving the whole limit."""
+    want = max_bytes + 1 if expected is None else min(max_bytes, expected) + 1
+    data = stream.read(want)
+    if expected is not None and len(data) == want and len(data) <= max_bytes:
+        data += stream.read(max_bytes + 1 - len(data))  # the file grew while we read it
     if len(data) > max_bytes:
         raise InputTooLargeError(f"{name}: larger than the {max_bytes:,}-byte limit")
     return decode_log(data, name=name)
@@ -55,4 +61,4 @@ def _read_log(path: Path, *, max_bytes: int) -> str:
             "(RECOVEROPS_MAX_LOG_BYTES raises it)"
         )
     with path.open("rb") as stream:
-        return read_stream(stream, name=str(path), max_bytes=max_bytes)
+        return read_stream(stream, name=str(path), max_bytes=max_bytes, expected=size)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from recoverops.analysis import Analysis
-from recoverops.logs.document import LogDocument, clean_line
+from recoverops.logs.document import LogDocument
 
 
 def render_report(*, name: str, text: str, analysis: Analysis, context: int = 2) -> str:
-    lines = LogDocument(text).lines
+    doc = LogDocument(text)
     step = analysis.failing_step
     out = [
         f"{name}",
@@ -24,13 +24,13 @@ def render_report(*, name: str, text: str, analysis: Analysis, context: int = 2)
         out.append("  evidence:   none found")
         return "\n".join(out) + "\n"
     out.append("  evidence (most telling first):")
-    width = len(str(min(len(lines), max(e.line for e in analysis.evidence) + context)))
+    width = len(str(min(len(doc), max(e.line for e in analysis.evidence) + context)))
     for rank, evidence in enumerate(analysis.evidence, start=1):
         out.append(f"  [{rank}] line {evidence.line}")
         first = max(1, evidence.line - context)
-        last = min(len(lines), evidence.line + context)
+        last = min(len(doc), evidence.line + context)
         for number in range(first, last + 1):
             marker = ">" if number == evidence.line else " "
-            shown = clean_line(lines[number - 1])[:300]
+            shown = doc.clean(number)[:300]
             out.append(f"    {marker} {number:>{width}} | {shown}")
     return "\n".join(out) + "\n"

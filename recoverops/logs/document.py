@@ -8,8 +8,8 @@ split, and only the lines the analyzer looks at are cleaned.
 from __future__ import annotations
 
 import re
+from array import array
 from bisect import bisect_right
-from itertools import accumulate
 
 # CSI sequences (colours, cursor moves, "erase line"), OSC sequences (titles, hyperlinks), and the
 # remaining two-byte escapes.
@@ -35,31 +35,44 @@ def clean_line(raw: str) -> str:
 
 
 class LogDocument:
-    """The raw text, its lines, and cleaned lines computed once each when asked for."""
+    """The raw text, where each line starts, and cleaned lines computed once each when asked for.
 
-    __slots__ = ("text", "lines", "_clean", "_offsets")
+    Only line offsets are kept (8 bytes a line), not a list of line strings: a 500,000-line log
+    costs its text and 4 MiB, and the lines nobody looks at are never copied.
+    """
+
+    __slots__ = ("text", "_starts", "_clean")
 
     def __init__(self, text: str) -> None:
         self.text = text
-        lines = text.split("\n")
-        if lines and lines[-1] == "":
-            lines.pop()
-        self.lines = lines
+        starts = array("q", [0])
+        find, position = text.find, text.find("\n")
+        while position != -1:
+            starts.append(position + 1)
+            position = find("\n", position + 1)
+        if starts[-1] == len(text) and len(starts) > 1:
+            starts.pop()  # a final newline ends the last line; it does not open another
+        self._starts = starts
         self._clean: dict[int, str] = {}
-        self._offsets: list[int] | None = None
 
     def __len__(self) -> int:
-        return len(self.lines)
+        return 0 if not self.text else len(self._starts)
+
+    def raw(self, number: int) -> str:
+        """The 1-based line `number` as given (without its newline)."""
+        start = self._starts[number - 1]
+        end = self._starts[number] - 1 if number < len(self._starts) else len(self.text)
+        if end == len(self.text) and self.text.endswith("\n"):
+            end -= 1
+        return self.text[start:end]
 
     def clean(self, number: int) -> str:
         """The cleaned text of 1-based line `number`."""
         cached = self._clean.get(number)
         if cached is None:
-            cached = self._clean[number] = clean_line(self.lines[number - 1])
+            cached = self._clean[number] = clean_line(self.raw(number))
         return cached
 
     def line_at(self, offset: int) -> int:
         """The 1-based line number holding character `offset` of the text."""
-        if self._offsets is None:
-            self._offsets = list(accumulate((len(line) + 1 for line in self.lines), initial=0))
-        return max(1, min(len(self.lines), bisect_right(self._offsets, offset)))
+        return max(1, min(len(self), bisect_right(self._starts, offset)))

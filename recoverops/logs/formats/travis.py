@@ -4,13 +4,16 @@ markers), and `The command "cmd" exited with N.` closes it."""
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 
 from recoverops.analysis import Step
 from recoverops.logs.document import LogDocument
 from recoverops.logs.formats.base import matches, shorten
 
-# "$ " at the start of a line, or right after the marker that erases the fold/timer line.
-_COMMAND = re.compile(r"(?:^|\x1b\[0K)\$ ([^\r\n]*)", re.MULTILINE)
+# "$ " at the start of a line, or right after the marker that erases the fold/timer line. The
+# pattern starts with its literal so that `re` can skip ahead; the position is checked after.
+_COMMAND = re.compile(r"\$ ([^\r\n]*)")
+_ERASE_LINE = "\x1b[0K"
 # The echoed command may span lines (a multi-line `script:` entry).
 _EXIT = re.compile(r'The command "([^\n]*(?:\n[^\n]*){0,5}?)" (?:failed and )?exited with (\d+)')
 _STALLED = re.compile(r"No output has been received in the last \d+m\d+s")
@@ -27,7 +30,14 @@ class Travis:
         )
 
     def steps(self, doc: LogDocument) -> list[Step]:
-        commands = [(line, shorten(m.group(1))) for line, m in matches(doc, _COMMAND)]
+        text = doc.text
+        commands = [
+            (line, shorten(m.group(1)))
+            for line, m in matches(doc, _COMMAND)
+            if m.start() == 0
+            or text[m.start() - 1] == "\n"
+            or text.endswith(_ERASE_LINE, 0, m.start())
+        ]
         exits = [(doc.line_at(m.end()), int(m.group(2))) for _, m in matches(doc, _EXIT)]
         exits += [(line, -1) for line, _ in matches(doc, _STALLED)]
         exits.sort()
@@ -37,7 +47,8 @@ class Travis:
         steps: list[Step] = []
         for index, (start, name) in enumerate(commands):
             end = commands[index + 1][0] - 1 if index + 1 < len(commands) else len(doc)
-            closing = next(((ln, code) for ln, code in exits if start <= ln <= end), None)
+            first = bisect_left(exits, (start, -(2**31)))
+            closing = exits[first] if first < len(exits) and exits[first][0] <= end else None
             if closing is None:
                 steps.append(Step(name=name, start=start, end=end, command=name))
                 continue
