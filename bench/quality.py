@@ -66,6 +66,17 @@ def ece(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
     return error
 
 
+def reliability(confidences: list[float], correct: list[bool]) -> list[tuple[str, int, float]]:
+    """(confidence bin, logs, accuracy) for the bins that hold any log."""
+    table = []
+    for lo, hi in ((0.0, 0.6), (0.6, 0.7), (0.7, 0.8), (0.8, 0.9), (0.9, 1.01)):
+        idx = [i for i, c in enumerate(confidences) if lo <= c < hi]
+        if idx:
+            accuracy = sum(correct[i] for i in idx) / len(idx)
+            table.append((f"{lo:.1f}-{min(hi, 1.0):.1f}", len(idx), accuracy))
+    return table
+
+
 def bugswarm(data: Path, *, verbose: bool) -> dict[str, Any]:
     rows = [
         r for r in csv.DictReader((data / "bugswarm" / "index.csv").open()) if r["suggested_label"]
@@ -98,7 +109,15 @@ def bugswarm(data: Path, *, verbose: bool) -> dict[str, Any]:
     for part, bucket in by_side.items():
         scores = prf(bucket["gold"], bucket["pred"])
         correct = [g == p for g, p in zip(bucket["gold"], bucket["pred"], strict=True)]
-        scores["ece"] = ece(bucket["conf"], correct)
+        # Confidence is the probability that the stated category is right. Every log here has a
+        # known label, so `unknown` is never right: calibration is measured on the logs given a
+        # category, and how often the engine abstains is reported beside it.
+        named = [i for i, p in enumerate(bucket["pred"]) if p != "unknown"]
+        scores["ece"] = ece([bucket["conf"][i] for i in named], [correct[i] for i in named])
+        scores["abstained"] = 1 - len(named) / max(1, len(correct))
+        scores["reliability"] = reliability(
+            [bucket["conf"][i] for i in named], [correct[i] for i in named]
+        )
         scores["confusion"] = Counter(
             f"{g} -> {p}" for g, p in zip(bucket["gold"], bucket["pred"], strict=True) if g != p
         )
@@ -163,8 +182,11 @@ def main() -> int:
         b = report["bugswarm"][part]
         print(
             f"BugSwarm {part:8}: n={b['n']:3} macro-F1={b['macro_f1']:.3f} "
-            f"accuracy={b['accuracy']:.3f} ECE={b['ece']:.3f}"
+            f"accuracy={b['accuracy']:.3f} ECE={b['ece']:.3f} (of the logs given a category; "
+            f"abstained on {b['abstained']:.1%})"
         )
+        bins = "  ".join(f"{r}: {acc:.2f} (n={n})" for r, n, acc in b["reliability"])
+        print(f"    accuracy by confidence: {bins}")
         for label, c in b["per_class"].items():
             p, r, f1 = c["precision"], c["recall"], c["f1"]
             print(f"    {label:18} P={p:.2f} R={r:.2f} F1={f1:.2f} n={c['n']}")
