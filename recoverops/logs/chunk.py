@@ -34,11 +34,15 @@ _ALL_CLEAR = re.compile(
     r"\b0 (?:errors?|failures?|failed)\b|\b(?:errors?|failures?|failed):? 0\b(?!\.)"
     r"|\bno (?:errors?|failures?)\b|-werror|error_prone|errorprone|\bon_?error\b"
 )
+# Command-line options (`--continue-on-error`, `-Werror`) name errors without reporting one.
+_OPTION = re.compile(r"(?<!\S)--?[a-z][\w-]*(?:=\S*)?")
 _ALL_CLEAR_FAILURES = re.compile(r"failures: 0, errors: 0|failures=0|errors=0")
 
 
 def error_score(lower: str) -> float:
     """How much a lower-cased line reads like an error, in [0, 3]."""
+    if "-" in lower:
+        lower = _OPTION.sub(" ", lower)
     score = 0.0
     for pattern, weight in _WORDS:
         if pattern.search(lower):
@@ -56,7 +60,8 @@ _TALLY = re.compile(
     r"|\b\d+ (?:tests?|examples?|specs?|doctests?)\b.*\b\d+ (?:failures?|failed|errors?)\b"
     r"|^There (?:was|were) \d+ (?:failures?|errors?):|^FAILURES!$|^ERRORS!$"
     r"|^\s*\d+ (?:failing|failed|errors?)\s*$|\] \d+ failing$|^collected \d+ items? / \d+ errors?"
-    r"|^=+ .*\b\d+ (?:failed|errors?)\b.* in [\d.]+\s?s(?:econds)?\b",
+    r"|^=+ .*\b\d+ (?:failed|errors?)\b.* in [\d.]+\s?s(?:econds)?\b"
+    r"|^[=_*-]{3,} ?[A-Z][A-Z ]+ ?[=_*-]{3,}$",
     re.IGNORECASE,
 )
 TALLY_FACTOR = 0.4
@@ -228,7 +233,7 @@ def rank_lines(
     in_step = [s for s in scored if s.line >= step_start]
     before = [s for s in scored if s.line < step_start]
     blocks = _blocks(in_step)
-    if not blocks or printed <= THIN_STEP:
+    if printed <= THIN_STEP:
         blocks += _blocks(before)
     ordered: list[ScoredLine] = []
     for block in _repeats_first(sorted(blocks, key=lambda b: b[0].line), failure_line):
