@@ -13,7 +13,7 @@ from dataclasses import replace
 from recoverops.analysis import Analysis, Evidence, SignatureHit, Step
 from recoverops.classify.catalogue import Catalogue, load_catalogue
 from recoverops.classify.scorer import SignatureMatcher, category_scores, decide
-from recoverops.logs.chunk import ScoredLine, rank_lines
+from recoverops.logs.chunk import LineFacts, ScoredLine, rank_lines
 from recoverops.logs.document import LogDocument
 from recoverops.logs.formats import detect_format
 from recoverops.logs.steps import failing_step
@@ -68,22 +68,19 @@ def analyze_text(
             found = matcher.match_line(line, line.lower())
             if found:
                 line_hits[number] = [(s.id, s.category, s.weight) for s in found]
-    signature_weight = {n: max(w for _, _, w in hits) for n, hits in line_hits.items()}
     # Drain clusters say how common each line is in the window: boilerplate repeats.
     printed = [(n, line) for n, line in lines if line.strip()]
     mined = mine(line for _, line in printed)
-    ranked = rank_lines(
-        lines=lines,
-        failure_line=failure_line,
-        step_start=step.start,
+    facts = LineFacts(
         template_of=mask,
         cluster_size={n: template.size for (n, _), template in zip(printed, mined, strict=True)},
-        signature_weight=signature_weight,
+        signature_weight={n: max(w for _, _, w in hits) for n, hits in line_hits.items()},
         signature_kind={
             n: " ".join(sorted(s for s, _, _ in hits)) for n, hits in line_hits.items()
         },
         is_noise=matcher.is_noise,
     )
+    ranked = rank_lines(lines=lines, failure_line=failure_line, step_start=step.start, facts=facts)
 
     chunk = {
         n

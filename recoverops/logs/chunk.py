@@ -103,30 +103,34 @@ class ScoredLine:
     base: float = 0.0
 
 
+@dataclass(frozen=True, slots=True)
+class LineFacts:
+    """What the detector knows about each line of the window, beyond its text."""
+
+    template_of: Callable[[str], str]
+    cluster_size: Mapping[int, int]  # the line's Drain cluster size in the window
+    signature_weight: Mapping[int, float]  # the heaviest catalogue signature on the line
+    signature_kind: Mapping[int, str]  # the signatures on the line, as one key
+    is_noise: Callable[[str], bool]
+
+
 def _line_scores(
-    *,
-    lines: Sequence[tuple[int, str]],
-    step_start: int,
-    template_of: Callable[[str], str],
-    cluster_size: Mapping[int, int],
-    signature_weight: Mapping[int, float],
-    signature_kind: Mapping[int, str],
-    is_noise: Callable[[str], bool],
+    lines: Sequence[tuple[int, str]], step_start: int, facts: LineFacts
 ) -> list[ScoredLine]:
-    templates = {number: template_of(text) for number, text in lines if text.strip()}
+    templates = {number: facts.template_of(text) for number, text in lines if text.strip()}
     scored: list[ScoredLine] = []
     for number, text in lines:
         template = templates.get(number)
-        if template is None or is_noise(text):
+        if template is None or facts.is_noise(text):
             continue
         # Lines well before the failing step belong to earlier, successful steps.
         if number < step_start - LOOKBACK:
             continue
-        score = error_score(text.lower()) + signature_weight.get(number, 0.0)
+        score = error_score(text.lower()) + facts.signature_weight.get(number, 0.0)
         if score <= 0:
             continue
         base = score
-        score *= rarity(cluster_size.get(number, 1))
+        score *= rarity(facts.cluster_size.get(number, 1))
         tally = _TALLY.search(text) is not None
         if tally:
             score *= TALLY_FACTOR
@@ -136,7 +140,7 @@ def _line_scores(
                 text=text,
                 template=template,
                 score=score,
-                kind=signature_kind.get(number, template),
+                kind=facts.signature_kind.get(number, template),
                 tally=tally,
                 base=base,
             )
@@ -185,34 +189,22 @@ def _repeats_first(blocks: list[list[ScoredLine]], failure_line: int) -> list[li
 
 
 def _last_words(
-    lines: Sequence[tuple[int, str]],
-    failure_line: int,
-    step_start: int,
-    template_of: Callable[[str], str],
-    is_noise: Callable[[str], bool],
+    lines: Sequence[tuple[int, str]], failure_line: int, step_start: int, facts: LineFacts
 ) -> list[ScoredLine]:
     tail = [
         (number, text)
         for number, text in lines
-        if step_start <= number <= failure_line and text.strip() and not is_noise(text)
+        if step_start <= number <= failure_line and text.strip() and not facts.is_noise(text)
     ][-LAST_WORDS:]
     # The last line printed before the failure leads.
     return [
-        ScoredLine(line=n, text=t, template=template_of(t), score=0.1 / (i + 1))
+        ScoredLine(line=n, text=t, template=facts.template_of(t), score=0.1 / (i + 1))
         for i, (n, t) in enumerate(reversed(tail))
     ]
 
 
 def rank_lines(
-    *,
-    lines: Sequence[tuple[int, str]],
-    failure_line: int,
-    step_start: int,
-    template_of: Callable[[str], str],
-    cluster_size: Mapping[int, int],
-    signature_weight: Mapping[int, float],
-    signature_kind: Mapping[int, str],
-    is_noise: Callable[[str], bool],
+    *, lines: Sequence[tuple[int, str]], failure_line: int, step_start: int, facts: LineFacts
 ) -> list[ScoredLine]:
     """The window's telling lines, most telling first, one per template.
 
@@ -220,15 +212,7 @@ def rank_lines(
     close to the failure point) comes first, led by its first strong line: the root error comes
     before its consequences and the tallies below it.
     """
-    scored = _line_scores(
-        lines=lines,
-        step_start=step_start,
-        template_of=template_of,
-        cluster_size=cluster_size,
-        signature_weight=signature_weight,
-        signature_kind=signature_kind,
-        is_noise=is_noise,
-    )
+    scored = _line_scores(lines, step_start, facts)
     printed = sum(1 for n, t in lines if step_start < n <= failure_line and t.strip())
     in_step = [s for s in scored if s.line >= step_start]
     before = [s for s in scored if s.line < step_start]
@@ -239,7 +223,7 @@ def rank_lines(
     for block in _repeats_first(sorted(blocks, key=lambda b: b[0].line), failure_line):
         ordered += _lead_first(block)
     if not ordered:
-        ordered = _last_words(lines, failure_line, step_start, template_of, is_noise)
+        ordered = _last_words(lines, failure_line, step_start, facts)
     in_blocks = {s.line for s in ordered}
     ordered += sorted(
         (s for s in in_step if s.line not in in_blocks), key=lambda s: (-s.score, -s.line)
