@@ -14,9 +14,26 @@ from recoverops.logs.formats.base import matches, shorten
 # pattern starts with its literal so that `re` can skip ahead; the position is checked after.
 _COMMAND = re.compile(r"\$ ([^\r\n]*)")
 _ERASE_LINE = "\x1b[0K"
-# The echoed command may span lines (a multi-line `script:` entry).
-_EXIT = re.compile(r'The command "([^\n]*(?:\n[^\n]*){0,5}?)" (?:failed and )?exited with (\d+)')
+# `The command "cmd" exited with N.`: found by its verdict, then checked for its opening, since
+# the echoed command may span lines (a multi-line `script:` entry).
+_EXIT = re.compile(r'" (?:failed and )?exited with (\d+)')
+_OPENING = 'The command "'
+_MAX_COMMAND_LINES = 5
 _STALLED = re.compile(r"No output has been received in the last \d+m\d+s")
+
+
+def _exits(doc: LogDocument) -> list[tuple[int, int]]:
+    """(line, exit code) of each `The command "…" exited with N`, in order; a verdict counts
+    only when Travis' opening stands between it and the previous verdict (npm-run-all's
+    `ERROR: "lint" exited with 1.` is not one)."""
+    text, found, previous_end = doc.text, [], 0
+    for line, verdict in matches(doc, _EXIT):
+        lower = max(previous_end, verdict.start() - 8192)
+        opening = text.rfind(_OPENING, lower, verdict.start())
+        if opening != -1 and text.count("\n", opening, verdict.start()) <= _MAX_COMMAND_LINES:
+            found.append((line, int(verdict.group(1))))
+            previous_end = verdict.end()
+    return found
 
 
 class Travis:
@@ -38,7 +55,7 @@ class Travis:
             or text[m.start() - 1] == "\n"
             or text.endswith(_ERASE_LINE, 0, m.start())
         ]
-        exits = [(doc.line_at(m.end()), int(m.group(2))) for _, m in matches(doc, _EXIT)]
+        exits = _exits(doc)
         exits += [(line, -1) for line, _ in matches(doc, _STALLED)]
         exits.sort()
         # An excerpt (or a log whose echo was lost) may close a command it never showed.

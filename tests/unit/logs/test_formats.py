@@ -271,3 +271,32 @@ class TestTravis:
         step = failing_step(steps)
         assert step is not None
         assert (step.end, step.exit_code) == (131, 1), steps
+
+
+class TestTravisExits:
+    """Regressions: each verdict closes its own command, and only Travis' own verdicts count."""
+
+    LOG = (
+        "$ ./check_integrity.sh $(find bin | cut -b 5- | xargs)\n"
+        "Run 'make docs' to create man/git-rename-remote.1\n"
+        'The command "./check_integrity.sh $(find bin | cut -b 5- | xargs)" exited with 1.\n'
+        "\n"
+        "$ npm test\n"
+        'ERROR: "lint" exited with 1.\n'
+        'The command "npm test" exited with 0.\n'
+    )
+
+    def test_a_failing_command_keeps_its_own_exit(self) -> None:
+        steps = Travis().steps(LogDocument(self.LOG))
+        assert [(s.command, s.failed, s.exit_code) for s in steps] == [
+            ("./check_integrity.sh $(find bin | cut -b 5- | xargs)", True, 1),
+            ("npm test", False, 0),
+        ]
+
+    def test_a_command_echoed_over_two_lines_is_closed_by_its_verdict(self) -> None:
+        text = (
+            "$ script/lint && script/test\nboom\n"
+            'The command "script/lint &&\nscript/test" exited with 2.\n'
+        )
+        (step,) = Travis().steps(LogDocument(text))
+        assert (step.failed, step.exit_code, step.end) == (True, 2, 4)
