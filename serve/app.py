@@ -1,0 +1,87 @@
+"""The HTTP app: webhooks in, incidents out. `create_app(settings)` builds one.
+
+    POST /webhooks/github | /webhooks/gitlab | /webhooks/jenkins    ingestion
+    GET  /incidents, /incidents/{id}                                the read API
+    POST /analyze                                                   the detector on one log
+    GET  /healthz, /metrics                                         operations
+    GET  /docs, /openapi.json                                       OpenAPI, from FastAPI
+
+The same app runs under plain uvicorn and under Ray Serve.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from recoverops.classify.catalogue import load_catalogue
+from recoverops.queue import Queue
+from recoverops.settings import MIB, Settings
+from recoverops.store import Store
+
+from .errors import install_handlers
+from .metrics import LatencyMiddleware, Metrics, incident_counts
+from .routes import ROUTERS
+from .services import QueueHandle, Services
+
+log = logging.getLogger(__name__)
+
+# GitHub caps webhook payloads at 25 MB, but CI job events are a few kilobytes; a bigger body
+# is a mistake or an attack. Logs sent to POST /analyze share the limit.
+DEFAULT_MAX_BODY_BYTES = 5 * MIB
+
+
+def create_app(
+    settings: Settings,
+    *,
+    store: Store | None = None,
+    queue: Queue | None = None,
+    max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+) -> FastAPI:
+    """The app over `store` and `queue`, or over the ones `settings` name.
+
+    A store or queue passed in stays the caller's to close; a store the app opens (and
+    migrates) is closed when the app shuts down. The queue the settings name is opened on first
+    use, so the app starts, and says on /healthz what is wrong, while Redis is down.
+    """
+    if max_body_bytes <= 0:
+        raise ValueError(f"max_body_bytes must be positive, not {max_body_bytes}")
+    owns_store = store is None
+    opened = Store.open(settings) if store is None else store
+    services = Services(
+        settings=settings,
+        store=opened,
+        queue=QueueHandle(settings, opened, queue),
+        catalogue=load_catalogue(tuple(settings.extra_signature_dirs)),
+        max_body_bytes=max_body_bytes,
+        metrics=Metrics(),
+    )
+    services.metrics.watch(
+        depth=lambda: services.queue.get().depth(),
+        incident_counts=lambda: incident_counts(opened),
+    )
+    for name in ("github_webhook_secret", "gitlab_webhook_token", "jenkins_webhook_token"):
+        if getattr(settings, name) is None:
+            log.warning("RECOVEROPS_%s is not set: its webhook accepts anyone", name.upper())
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        if owns_store:
+            opened.close()
+
+    app = FastAPI(
+        title="RecoverOps",
+        summary="CI/CD failures in, analyzed incidents out.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.services = services
+    for router in ROUTERS:
+        app.include_router(router)
+    install_handlers(app, services.metrics)
+    app.add_middleware(LatencyMiddleware, metrics=services.metrics)
+    return app

@@ -1,0 +1,156 @@
+"""POST /webhooks/{github,gitlab,jenkins}: CI systems report what their jobs did.
+
+Each answers 202 `{"event_id", "redelivery", "failure"}` once the event is stored (and queued
+when it reports a failure), 202 `{"ignored": true}` for an event type RecoverOps does not use
+(so the sender's delivery log shows a success rather than an error to chase), and refuses with
+401 (credentials), 400 (malformed, with the reason: a `MalformedPayload` raised while
+reading), 413 (too large), 415 (media type) or 503 (the store or the queue is down: retry the
+delivery; an event stored before the queue failed is queued by its redelivery).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from redis import RedisError
+from sqlalchemy.exc import SQLAlchemyError
+
+from recoverops.incidents import Source
+
+from ..body import FORM, Body
+from ..deps import GitHubBody, JsonBody, ServicesDep
+from ..errors import SERVICE_UNAVAILABLE, UNAUTHORIZED, Rejection, malformed
+from ..ingest import ingest
+from ..schemas import Accepted, Ignored, Pong, Refusal
+from ..services import Services
+from ..webhooks import Delivery, MalformedPayload, github, gitlab, jenkins
+from ..webhooks.base import parse_json_object, secret_matches
+
+log = logging.getLogger(__name__)
+
+ACCEPTED = 202
+OK = 200
+
+router = APIRouter(prefix="/webhooks", tags=["webhooks"])
+
+_REFUSALS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Refusal} for status in (400, 401, 413, 415, 503)
+}
+
+
+@router.post(
+    "/github",
+    status_code=ACCEPTED,
+    response_model=Accepted | Ignored | Pong,
+    responses={OK: {"model": Pong, "description": "A ping, answered"}, **_REFUSALS},
+)
+def github_webhook(
+    body: GitHubBody,
+    services: ServicesDep,
+    response: Response,
+    x_github_event: Annotated[str | None, Header()] = None,
+    x_github_delivery: Annotated[str | None, Header()] = None,
+    x_hub_signature_256: Annotated[str | None, Header()] = None,
+) -> Accepted | Ignored | Pong:
+    secret = services.settings.github_webhook_secret
+    if secret is not None and not github.signature_matches(
+        secret.get_secret_value(), body.raw, x_hub_signature_256
+    ):
+        raise _unauthorized(x_hub_signature_256, "X-Hub-Signature-256 signature")
+    if not x_github_event:
+        raise malformed("missing X-GitHub-Event header")
+    if x_github_event == github.PING:
+        zen = _github_document(body).get("zen")
+        services.metrics.received.labels(source=Source.GITHUB.value, outcome="ping").inc()
+        response.status_code = OK
+        return Pong(zen=zen if isinstance(zen, str) else None)
+    if x_github_event not in github.EVENTS:
+        return _ignored(services, Source.GITHUB, x_github_event)
+    if not x_github_delivery:
+        raise malformed("missing X-GitHub-Delivery header")
+    delivery = github.delivery(x_github_event, x_github_delivery, _github_document(body))
+    return _accept(services, Source.GITHUB, delivery)
+
+
+@router.post(
+    "/gitlab", status_code=ACCEPTED, response_model=Accepted | Ignored, responses=_REFUSALS
+)
+def gitlab_webhook(
+    body: JsonBody,
+    services: ServicesDep,
+    request: Request,
+    x_gitlab_event: Annotated[str | None, Header()] = None,
+    x_gitlab_token: Annotated[str | None, Header()] = None,
+) -> Accepted | Ignored:
+    token = services.settings.gitlab_webhook_token
+    if token is not None and not secret_matches(x_gitlab_token, token.get_secret_value()):
+        raise _unauthorized(x_gitlab_token, "X-Gitlab-Token")
+    if not x_gitlab_event:
+        raise malformed("missing X-Gitlab-Event header")
+    if x_gitlab_event not in gitlab.EVENTS:
+        return _ignored(services, Source.GITLAB, x_gitlab_event)
+    key = gitlab.delivery_key(request.headers, body.raw)
+    delivery = gitlab.delivery(x_gitlab_event, key, parse_json_object(body.raw))
+    return _accept(services, Source.GITLAB, delivery)
+
+
+@router.post("/jenkins", status_code=ACCEPTED, response_model=Accepted, responses=_REFUSALS)
+def jenkins_webhook(
+    body: JsonBody,
+    services: ServicesDep,
+    x_jenkins_token: Annotated[str | None, Header()] = None,
+    token: Annotated[
+        str | None,
+        Query(description="The shared secret, for senders that cannot set X-Jenkins-Token"),
+    ] = None,
+) -> Accepted:
+    expected = services.settings.jenkins_webhook_token
+    given = x_jenkins_token if x_jenkins_token is not None else token
+    if expected is not None and not secret_matches(given, expected.get_secret_value()):
+        raise _unauthorized(given, "X-Jenkins-Token header or token parameter")
+    delivery = jenkins.delivery(parse_json_object(body.raw))
+    return _accept(services, Source.JENKINS, delivery)
+
+
+def _github_document(body: Body) -> dict[str, Any]:
+    if body.media_type != FORM:
+        return parse_json_object(body.raw)
+    try:
+        fields = parse_qs(body.raw.decode(), strict_parsing=True)
+    except (UnicodeDecodeError, ValueError) as error:
+        raise MalformedPayload(f"form body is not url-encoded text: {error}") from None
+    payload = fields.get("payload")
+    if not payload:
+        raise MalformedPayload("form body has no payload field")
+    return parse_json_object(payload[0].encode())
+
+
+def _accept(services: Services, source: Source, delivery: Delivery) -> Accepted:
+    try:
+        ingested = ingest(services.store, services.queue, source=source, delivery=delivery)
+    except (SQLAlchemyError, RedisError, OSError) as error:
+        log.exception("%s event %s not taken in", source.value, delivery.delivery_id)
+        raise Rejection(
+            SERVICE_UNAVAILABLE,
+            "unavailable",
+            f"the store or the queue is unavailable ({type(error).__name__}); retry the delivery",
+        ) from error
+    outcome = "redelivered" if ingested.redelivery else "stored"
+    services.metrics.received.labels(source=source.value, outcome=outcome).inc()
+    return Accepted(
+        event_id=ingested.event_id, redelivery=ingested.redelivery, failure=delivery.failure
+    )
+
+
+def _ignored(services: Services, source: Source, event: str) -> Ignored:
+    services.metrics.received.labels(source=source.value, outcome="ignored").inc()
+    return Ignored(event=event)
+
+
+def _unauthorized(given: str | None, what: str) -> Rejection:
+    if given is None:
+        return Rejection(UNAUTHORIZED, "missing_credentials", f"missing {what}")
+    return Rejection(UNAUTHORIZED, "bad_credentials", f"{what} does not match")

@@ -1,0 +1,100 @@
+"""The JSON the API answers with, as pydantic models (they are also the OpenAPI schema)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+
+from recoverops.incidents import IncidentStatus, Source, TimelineEntry
+from recoverops.store import StoredIncident
+from recoverops.taxonomy import Category
+
+
+class Accepted(BaseModel):
+    """The event is stored (and queued when it reports a failure)."""
+
+    event_id: int
+    redelivery: bool
+    failure: bool
+
+
+class Ignored(BaseModel):
+    """An event type RecoverOps does not use: accepted so the sender records a success."""
+
+    ignored: bool = True
+    event: str
+
+
+class Pong(BaseModel):
+    ok: bool = True
+    zen: str | None = None
+
+
+class Refusal(BaseModel):
+    detail: str
+    reason: str
+
+
+class IncidentOut(BaseModel):
+    id: int
+    fingerprint: str
+    target: str
+    category: Category
+    source: Source
+    status: IncidentStatus
+    occurrences: int
+    first_seen: datetime
+    last_seen: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, incident: StoredIncident) -> IncidentOut:
+        return cls(**_fields(incident))
+
+
+class TimelineEntryOut(BaseModel):
+    at: datetime
+    stage: str
+    detail: str
+
+    @classmethod
+    def of(cls, entry: TimelineEntry) -> TimelineEntryOut:
+        return cls(at=entry.at, stage=entry.stage, detail=entry.detail)
+
+
+class IncidentDetail(IncidentOut):
+    analysis: dict[str, Any] | None
+    evidence: list[dict[str, Any]]
+    timeline: list[TimelineEntryOut]
+
+    @classmethod
+    def with_timeline(
+        cls, incident: StoredIncident, timeline: list[TimelineEntry]
+    ) -> IncidentDetail:
+        return cls(
+            **_fields(incident),
+            analysis=incident.analysis,
+            evidence=list(incident.evidence),
+            timeline=[TimelineEntryOut.of(entry) for entry in timeline],
+        )
+
+
+class IncidentPageOut(BaseModel):
+    items: list[IncidentOut]
+    next_cursor: str | None
+
+
+class Check(BaseModel):
+    ok: bool
+    error: str | None = None
+
+
+class Health(BaseModel):
+    ok: bool
+    checks: dict[str, Check]
+
+
+def _fields(incident: StoredIncident) -> dict[str, Any]:
+    return {name: getattr(incident, name) for name in IncidentOut.model_fields}

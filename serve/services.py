@@ -1,0 +1,46 @@
+"""What the routes work with: the settings, the store, the queue, the metrics, the catalogue."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from recoverops.classify.catalogue import Catalogue
+from recoverops.queue import Queue, open_queue
+from recoverops.settings import Settings
+from recoverops.store import Store
+
+from .metrics import Metrics
+
+
+class QueueHandle:
+    """The queue, opened on first use and again after a failed open.
+
+    Opening a Redis queue talks to Redis; the app must start (and say so on /healthz) while
+    Redis is down, and start working when it comes back.
+    """
+
+    def __init__(self, settings: Settings, store: Store, queue: Queue | None = None) -> None:
+        self._settings = settings
+        self._store = store
+        self._queue = queue
+        self._lock = threading.Lock()
+
+    def get(self) -> Queue:
+        queue = self._queue
+        if queue is None:
+            with self._lock:
+                if self._queue is None:
+                    self._queue = open_queue(self._settings, self._store)
+                queue = self._queue
+        return queue
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    settings: Settings
+    store: Store
+    queue: QueueHandle
+    catalogue: Catalogue
+    max_body_bytes: int
+    metrics: Metrics = field(default_factory=Metrics)

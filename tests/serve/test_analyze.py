@@ -1,0 +1,60 @@
+"""POST /analyze: the detector over HTTP, on real logs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from recoverops.detector import analyze_text
+from tests.serve.harness import CASES
+
+CASE_LOGS = sorted(CASES.glob("*/log.txt"))
+SUREFIRE = CASES / "plain-maven-surefire-failure" / "log.txt"
+
+
+def test_a_log_as_text_gets_the_analysis_the_cli_gives(sqlite_client: TestClient) -> None:
+    raw = SUREFIRE.read_bytes()
+
+    response = sqlite_client.post(
+        "/analyze", content=raw, headers={"Content-Type": "text/plain; charset=utf-8"}
+    )
+
+    assert response.status_code == 200
+    answer = response.json()
+    assert answer == analyze_text(raw.decode()).to_json()
+    assert answer["category"] == "build.test"
+    assert any("<<< FAILURE!" in evidence["text"] for evidence in answer["evidence"])
+
+
+@pytest.mark.parametrize("log", CASE_LOGS[:3] + CASE_LOGS[-3:], ids=lambda path: path.parent.name)
+def test_a_log_as_json_gets_the_same_analysis(sqlite_client: TestClient, log: Path) -> None:
+    raw = log.read_bytes()
+    as_text = sqlite_client.post("/analyze", content=raw, headers={"Content-Type": "text/plain"})
+    as_json = sqlite_client.post("/analyze", json={"log": raw.decode("utf-8", "replace")})
+
+    assert as_text.status_code == as_json.status_code == 200
+    assert as_text.json() == as_json.json()
+
+
+@pytest.mark.parametrize(
+    ("content", "content_type", "detail"),
+    [
+        (b"  \n\t\n", "text/plain", "log: empty input, nothing to analyze"),
+        (b"\x00\x01\x02binary\x00" * 20, "text/plain", "log: binary data, not a text log"),
+        (b'{"text": "x"}', "application/json", 'JSON body must be {"log": "<the log text>"}'),
+        (b'{"log": 3}', "application/json", 'JSON body must be {"log": "<the log text>"}'),
+        (b'{"log": ""}', "application/json", "log: empty input, nothing to analyze"),
+        (b"[]", "application/json", "body is a JSON list, not an object"),
+    ],
+    ids=["blank", "binary", "no-log", "log-number", "log-empty", "array"],
+)
+def test_what_is_no_log_is_refused_with_the_reason(
+    sqlite_client: TestClient, content: bytes, content_type: str, detail: str
+) -> None:
+    response = sqlite_client.post(
+        "/analyze", content=content, headers={"Content-Type": content_type}
+    )
+    assert response.status_code == 400
+    assert response.json() == {"detail": detail, "reason": "malformed"}
