@@ -144,14 +144,20 @@ def _strings(source: str, line: object, value: object, field: str) -> tuple[str,
     return tuple(value)
 
 
-def _signature(source: str, raw: dict[str, Any]) -> Signature:
+def _line_and_id(source: str, raw: dict[str, Any], keys: set[str], what: str) -> tuple[int, str]:
+    """The entry's line, and its id once the entry has only known keys and a well-formed id."""
     line: int = raw.get("__line__", 0)
-    unknown = set(raw) - _SIGNATURE_KEYS - {"__line__"}
+    unknown = set(raw) - keys - {"__line__"}
     if unknown:
         raise _fail(source, line, f"unknown keys {sorted(unknown)}")
-    sid = raw.get("id")
-    if not isinstance(sid, str) or not _ID.match(sid):
-        raise _fail(source, line, f"'id' must be a dotted lowercase id, got {sid!r}")
+    entry_id = raw.get("id")
+    if not isinstance(entry_id, str) or not _ID.match(entry_id):
+        raise _fail(source, line, f"{what}'id' must be a dotted lowercase id, got {entry_id!r}")
+    return line, entry_id
+
+
+def _signature(source: str, raw: dict[str, Any]) -> Signature:
+    line, sid = _line_and_id(source, raw, _SIGNATURE_KEYS, "")
     try:
         category = Category(str(raw.get("category")))
     except ValueError:
@@ -192,13 +198,7 @@ def _signature(source: str, raw: dict[str, Any]) -> Signature:
 
 
 def _noise(source: str, raw: dict[str, Any]) -> NoisePattern:
-    line: int = raw.get("__line__", 0)
-    unknown = set(raw) - _NOISE_KEYS - {"__line__"}
-    if unknown:
-        raise _fail(source, line, f"unknown keys {sorted(unknown)}")
-    nid = raw.get("id")
-    if not isinstance(nid, str) or not _ID.match(nid):
-        raise _fail(source, line, f"noise 'id' must be a dotted lowercase id, got {nid!r}")
+    line, nid = _line_and_id(source, raw, _NOISE_KEYS, "noise ")
     regex = _compile(source, line, raw.get("pattern"), raw.get("ignore_case", False))
     for example in _strings(source, line, raw.get("examples"), "examples"):
         if not regex.search(example):
