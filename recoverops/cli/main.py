@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from recoverops.cli import analyze
+from recoverops.cli import analyze, replay
 
 EXIT_OK = 0
 
@@ -18,6 +18,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     analyze.register(commands)
+    replay.register(commands)
     return parser
 
 

@@ -1,0 +1,96 @@
+"""`recoverops replay` against the real app: recorded deliveries go in as they were sent."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from recoverops.cli.main import main
+from recoverops.cli.replay import NotADelivery, build_request, replay, sender_of
+from recoverops.settings import Settings
+from tests.serve.harness import WEBHOOKS, Backend, unused_port
+
+FAILED_JOB = WEBHOOKS / "github/workflow_job/completed.failure.with-organization.payload.json"
+PING = next((WEBHOOKS / "github/ping").glob("*.json"))
+GITLAB_JOB = WEBHOOKS / "gitlab/go-gitlab-testdata-job.json"
+JENKINS = WEBHOOKS / "jenkins/notification-plugin-help-example.json"
+
+
+def outcomes(out: str) -> list[dict[str, object]]:
+    return [json.loads(line) for line in out.splitlines()]
+
+
+@pytest.mark.parametrize(
+    ("path", "sender"), [(FAILED_JOB, "github"), (GITLAB_JOB, "gitlab"), (JENKINS, "jenkins")]
+)
+def test_the_sender_is_recognised_from_the_payload(path: Path, sender: str) -> None:
+    assert sender_of(json.loads(path.read_bytes())) == sender
+
+
+def test_signed_deliveries_are_accepted_and_a_replayed_file_is_one_event(
+    sqlite_backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    files = [str(FAILED_JOB), str(PING), str(GITLAB_JOB), str(JENKINS), str(FAILED_JOB)]
+    with sqlite_backend.client() as client:
+        code = replay(
+            files, client=client, settings=sqlite_backend.settings, source=None, fresh=False
+        )
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    results = outcomes(out)
+    assert [r["status"] for r in results] == [202, 200, 202, 202, 202]
+    first, last = results[0]["response"], results[-1]["response"]
+    assert isinstance(first, dict) and isinstance(last, dict)
+    assert first["event_id"] == last["event_id"] and last["redelivery"] is True
+    assert sqlite_backend.waiting() == 1  # the one failed job; replaying it queued nothing more
+
+
+def test_without_the_secret_github_refuses_and_replay_says_so(
+    sqlite_backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    unsigned = sqlite_backend.settings.model_copy(update={"github_webhook_secret": None})
+    with sqlite_backend.client() as client:
+        code = replay([str(FAILED_JOB)], client=client, settings=unsigned, source=None, fresh=True)
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert outcomes(out)[0]["status"] == 401
+    assert "not accepted (401)" in err
+
+
+def test_a_file_that_is_no_delivery_is_named_and_the_others_still_go(
+    sqlite_backend: Backend, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    junk = tmp_path / "notes.json"
+    junk.write_text('{"hello": "world"}', "utf-8")
+    with sqlite_backend.client() as client:
+        code = replay(
+            [str(junk), str(tmp_path / "absent.json"), str(JENKINS)],
+            client=client,
+            settings=sqlite_backend.settings,
+            source=None,
+            fresh=False,
+        )
+    out, _ = capsys.readouterr()
+    results = outcomes(out)
+    assert code == 1
+    assert "not a GitHub, GitLab or Jenkins webhook payload" in str(results[0]["error"])
+    assert "cannot be read" in str(results[1]["error"])
+    assert results[2]["status"] == 202
+
+
+def test_a_gitlab_hook_replay_does_not_send_is_refused_before_posting() -> None:
+    with pytest.raises(NotADelivery, match="replay sends job and pipeline hooks"):
+        build_request(b'{"object_kind": "push"}', settings=Settings(), source="gitlab", fresh=False)
+
+
+def test_an_unreachable_system_is_a_clear_error_not_a_traceback(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    with unused_port() as port:
+        code = main(["replay", "--url", f"http://127.0.0.1:{port}", str(JENKINS)])
+    out, err = capsys.readouterr()
+    assert code == 1
+    assert "cannot reach http://127.0.0.1" in str(outcomes(out)[0]["error"])
+    assert "Traceback" not in err
