@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from recoverops.cli import analyze, replay
+from recoverops.cli import analyze, api, replay
 
 EXIT_OK = 0
 
@@ -19,6 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     analyze.register(commands)
     replay.register(commands)
+    api.register(commands)
     return parser
 
 
