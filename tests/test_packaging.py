@@ -4,7 +4,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = {"recoverops": "recoverops", "serve": "recoverops.serve"}
+FOLDERS = {"recoverops": "recoverops", "serve": "recoverops.serve", "actors": "recoverops.actors"}
 
 
 def test_every_package_folder_is_listed_in_pyproject() -> None:
@@ -15,10 +15,12 @@ def test_every_package_folder_is_listed_in_pyproject() -> None:
             parts = init.parent.relative_to(ROOT / folder).parts
             found.add(".".join((name, *parts)))
     assert sorted(config["packages"]) == sorted(found)
-    assert config["package-dir"] == {"recoverops.serve": "serve"}
+    assert config["package-dir"] == {"recoverops.serve": "serve", "recoverops.actors": "actors"}
 
 
 def test_the_adapters_install_under_recoverops() -> None:
+    import recoverops.actors
     import recoverops.serve
 
     assert Path(recoverops.serve.__file__).parent == ROOT / "serve"
+    assert Path(recoverops.actors.__file__).parent == ROOT / "actors"

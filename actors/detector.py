@@ -1,0 +1,156 @@
+"""A detector: a loop that claims queued events, takes each to its incident, then acks it.
+
+The loop runs on a thread started by `__init__`, so a detector that Ray restarts (the actor's
+`max_restarts`) resumes by itself. Each incarnation claims under its own consumer name; what a
+dead incarnation had claimed but not acked goes to whichever consumer claims after its lease
+runs out, and is processed idempotently (see `process_event`).
+
+A message is acked only after its incident is stored and its remediator has recorded the plan.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+import ray
+from ray import ObjectRef
+
+from recoverops.analysis import Analysis
+from recoverops.connectors import fetch_log, log_sources
+from recoverops.detector import analyze_text
+from recoverops.queue import Message, open_queue
+from recoverops.settings import Settings
+from recoverops.store import Store
+
+from .handles import Handle
+from .process import Outcome, process_event
+
+logger = logging.getLogger("recoverops.actors")
+
+# Called at each stage of a message with (stage, event_id, consumer): "analyzed" (a fetched log
+# was analyzed, the incident is not stored yet; not reached when the log is unavailable) and
+# "stored" (the incident and its plan are stored, the message is not acked yet). Tests pass one
+# that blocks, to kill a detector at a known point; in production there is none.
+Checkpoint = Callable[[str, int, str], None]
+
+REMEDIATOR_TIMEOUT = 30.0
+
+
+@dataclass(frozen=True, slots=True)
+class DetectorConfig:
+    queue: str = "events"
+    lease: timedelta = timedelta(minutes=2)
+    batch: int = 10
+    idle_wait: float = 0.2  # seconds between claims while the queue is empty
+
+
+class Detector:
+    """Wrapped with `ray.remote` by the supervisor; plain Python here."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        name: str,
+        config: DetectorConfig,
+        remediators: Mapping[str, Handle] | None = None,
+        checkpoint: Checkpoint | None = None,
+    ) -> None:
+        self.consumer = f"{name}.{uuid.uuid4().hex[:6]}"
+        self._config = config
+        self._remediators = dict(remediators or {})
+        self._checkpoint = checkpoint
+        self._store = Store.open(settings, migrate=False)
+        self._queue = open_queue(settings, self._store, name=config.queue, lease=config.lease)
+        self._fetch = partial(fetch_log, sources=log_sources(settings))
+        self._window = settings.analysis_window_lines
+        self._stats = {"claimed": 0, "stored": 0, "repeat": 0, "missing": 0, "failed": 0}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=self.consumer, daemon=True)
+        self._thread.start()
+
+    # Actor methods
+
+    def ping(self) -> str:
+        return self.consumer
+
+    def stats(self) -> dict[str, Any]:
+        return {"consumer": self.consumer, "running": self._thread.is_alive(), **self._stats}
+
+    def stop(self, timeout: float = 10.0) -> dict[str, Any]:
+        """Finish the message in hand, stop claiming, and close the store."""
+        self._stop.set()
+        self._thread.join(timeout)
+        self._store.close()
+        return self.stats()
+
+    # The loop
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                handled = self.step()
+            except Exception:  # the store or queue is down: log, wait, try again
+                logger.exception("%s: claiming failed", self.consumer)
+                handled = 0
+            if not handled:
+                self._stop.wait(self._config.idle_wait)
+
+    def step(self) -> int:
+        """Claim one batch and handle it; the number of messages claimed."""
+        messages = self._queue.claim(self.consumer, limit=self._config.batch)
+        self._stats["claimed"] += len(messages)
+        for message in messages:
+            if self._stop.is_set():
+                break  # unacked: its lease runs out and another consumer takes it
+            try:
+                self._handle(message)
+            except Exception:  # not acked: retried when its lease runs out
+                self._stats["failed"] += 1
+                logger.exception("%s: message %s failed", self.consumer, message.key)
+        return len(messages)
+
+    def _handle(self, message: Message) -> None:
+        event_id = message.payload.get("event_id")
+        if not isinstance(event_id, int) or isinstance(event_id, bool):
+            logger.error("%s: dropping message %s without an event id", self.consumer, message.key)
+            self._queue.ack([message])
+            return
+        outcome = process_event(
+            self._store, event_id, fetch=self._fetch, analyze=partial(self._analyze, event_id)
+        )
+        self._stats[outcome.status] += 1
+        self._remediate(outcome, source=message.payload.get("source"))
+        self._at("stored", event_id)
+        self._queue.ack([message])
+
+    def _analyze(self, event_id: int, text: str) -> Analysis:
+        analysis = analyze_text(text, window_lines=self._window)
+        self._at("analyzed", event_id)
+        return analysis
+
+    def _remediate(self, outcome: Outcome, *, source: object) -> None:
+        remediator = self._remediators.get(source) if isinstance(source, str) else None
+        if remediator is None or outcome.incident_id is None:
+            return
+        planned: ObjectRef[int | None] = remediator.plan.remote(
+            outcome.incident_id, event_id=outcome.event_id
+        )
+        audit_id: int | None = ray.get(planned, timeout=REMEDIATOR_TIMEOUT)
+        logger.debug(
+            "%s: plan for incident %s is audit entry %s",
+            self.consumer,
+            outcome.incident_id,
+            audit_id,
+        )
+
+    def _at(self, stage: str, event_id: int) -> None:
+        if self._checkpoint is not None:
+            self._checkpoint(stage, event_id, self.consumer)

@@ -1,0 +1,96 @@
+"""One queued event to one stored incident: the detector's work, with no Ray in it.
+
+    stored event ─► job identity ─► fetch log ─► analyze ─► fingerprint ─► upsert incident
+                                  (unavailable: an incident that says why, category unknown)
+
+Idempotent: the store counts an occurrence once per event and marks the event processed in the
+same transaction, so an event processed twice (a reclaimed queue entry) changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Literal
+
+from recoverops.analysis import Analysis
+from recoverops.connectors import JobRef, LogResult
+from recoverops.errors import InvalidTransitionError, RecoverOpsError
+from recoverops.incidents import IncidentStatus, fingerprint
+from recoverops.store import Store
+from recoverops.taxonomy import Category
+
+from .jobs import JobIdentity, job_identity
+
+logger = logging.getLogger("recoverops.actors")
+
+Fetch = Callable[[JobRef], LogResult]
+Analyze = Callable[[str], Analysis]
+OutcomeStatus = Literal["stored", "repeat", "missing"]
+# "stored": this call recorded the occurrence; "repeat": the event was processed before (nothing
+# changed); "missing": no such event (nothing to do).
+
+_ANALYZABLE = (IncidentStatus.OPEN, IncidentStatus.REOPENED)
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    event_id: int
+    status: OutcomeStatus
+    incident_id: int | None = None
+    category: Category | None = None
+    logs_available: bool = False
+
+
+def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze) -> Outcome:
+    """Take the stored event `event_id` to its incident, at most once."""
+    event = store.get_event(event_id)
+    if event is None:
+        return Outcome(event_id, "missing")
+    if event.processed_at is not None:
+        return Outcome(event_id, "repeat", incident_id=event.incident_id)
+    job = job_identity(event)
+    analysis, available = _analyze_job(job, fetch=fetch, analyze=analyze)
+    upsert = store.upsert_incident(
+        fingerprint(target=job.target, category=analysis.category, template_ids=analysis.templates),
+        target=job.target,
+        category=analysis.category,
+        source=event.source,
+        seen_at=event.received_at,
+        event_id=event.id,
+        analysis=analysis,
+    )
+    incident = upsert.incident
+    if available and incident.status in _ANALYZABLE:
+        try:
+            store.move_incident(incident.id, IncidentStatus.ANALYZED, detail=analysis.summary)
+        except InvalidTransitionError:  # another worker got there first
+            pass
+    return Outcome(
+        event_id,
+        "stored" if upsert.counted else "repeat",
+        incident_id=incident.id,
+        category=incident.category,
+        logs_available=available,
+    )
+
+
+def unavailable_analysis(reason: str) -> Analysis:
+    """The analysis of a failure whose log could not be read: `reason` says why."""
+    return Analysis(
+        category=Category.UNKNOWN, confidence=0.0, summary=reason, evidence=(), log_format="none"
+    )
+
+
+def _analyze_job(job: JobIdentity, *, fetch: Fetch, analyze: Analyze) -> tuple[Analysis, bool]:
+    if job.ref is None:
+        return unavailable_analysis(f"logs unavailable: {job.why}"), False
+    log = fetch(job.ref)
+    if log.status != "ok" or log.text is None:
+        return unavailable_analysis(log.reason or "logs unavailable: no reason given"), False
+    try:
+        return analyze(log.text), True
+    except RecoverOpsError as error:  # an input the detector refuses is recorded, not raised
+        logger.warning("analysis of %s failed: %s", job.target, error)
+        return unavailable_analysis(f"analysis failed: {error}"), False

@@ -1,0 +1,198 @@
+"""The pipeline on real Ray: a supervisor, two detectors, a remediator, a real store and queue.
+
+Starting actors costs seconds (one process each), so one system serves the whole module on the
+outbox queue (each test uses its own job, so its own incident); test_pipeline_redis.py starts
+its own on Redis Streams.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import pytest
+import ray
+import redis
+
+from recoverops.actors import DetectorConfig, Handle, PoolConfig, start_supervisor
+from recoverops.actors.remediator import VERB, subject_of
+from recoverops.incidents import IncidentStatus
+from recoverops.queue import Queue, open_queue
+from recoverops.queue.factory import STREAM_PREFIX
+from recoverops.store import Store, StoredIncident
+from recoverops.taxonomy import Category
+from tests.actors.conftest import (
+    GitHub,
+    enqueue,
+    github_server,
+    settings_for,
+    store_failure,
+    wait_for,
+)
+from tests.actors.gate import checkpoint_at, open_gate
+
+pytestmark = pytest.mark.usefixtures("ray_session")
+
+# Short, so that a dead detector's message is reclaimed within the test's patience.
+LEASE = timedelta(seconds=2)
+
+
+@dataclass
+class System:
+    """A running pipeline and what a test needs to drive it."""
+
+    supervisor: Handle
+    gate: Handle
+    github: GitHub
+    store: Store
+    queue: Queue
+
+    def detectors(self) -> dict[str, Handle]:
+        """The live detectors by consumer name."""
+        handles: list[Handle] = ray.get(self.supervisor.detectors.remote())
+        return {ray.get(d.ping.remote()): d for d in handles}
+
+    def status(self) -> dict[str, Any]:
+        status: dict[str, Any] = ray.get(self.supervisor.status.remote())
+        return status
+
+    def stop(self) -> None:
+        final: dict[str, Any] = ray.get(self.supervisor.stop.remote(), timeout=60)
+        assert [d["running"] for d in final["detectors"]] == [False, False], final
+        ray.kill(self.supervisor, no_restart=True)
+        ray.kill(self.gate)
+
+
+@contextmanager
+def running(home: Path, *, redis_url: str | None = None) -> Iterator[System]:
+    queue_name = f"actors-{uuid.uuid4().hex[:8]}"
+    with github_server() as github:
+        settings = settings_for(home, github).model_copy(update={"redis_url": redis_url})
+        gate = open_gate()
+        config = PoolConfig(
+            detectors=2,
+            detector=DetectorConfig(queue=queue_name, lease=LEASE, batch=5, idle_wait=0.05),
+            systems=("github",),  # one remediator is enough here
+            check_interval=0.2,
+        )
+        supervisor, _ = start_supervisor(settings, config=config, checkpoint=checkpoint_at(gate))
+        store = Store.open(settings, migrate=False)
+        queue = open_queue(settings, store, name=queue_name, lease=LEASE)
+        system = System(supervisor, gate, github, store, queue)
+        try:
+            yield system
+        finally:
+            system.stop()
+            store.close()
+            if redis_url:
+                client = redis.Redis.from_url(redis_url)
+                client.delete(f"{STREAM_PREFIX}{queue_name}", f"{STREAM_PREFIX}{queue_name}:keys")
+                client.close()
+
+
+@pytest.fixture(scope="module")
+def system(tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
+    with running(tmp_path_factory.mktemp("actors") / "home") as started:
+        yield started
+
+
+def analyzed(store: Store, event_id: int) -> StoredIncident | None:
+    event = store.get_event(event_id)
+    if event is None or event.incident_id is None:
+        return None
+    incident = store.get_incident(event.incident_id)
+    return incident if incident and incident.status is IncidentStatus.ANALYZED else None
+
+
+def drained(queue: Queue) -> bool:
+    return queue.depth().total == 0
+
+
+def held_by(gate: Handle) -> str | None:
+    consumer: str | None = ray.get(gate.holding.remote())
+    return consumer
+
+
+def whole(system: System) -> dict[str, Any] | None:
+    """The supervisor's status once both detectors are alive and looping."""
+    status = system.status()
+    alive = [d for d in status["detectors"] if d["running"]]
+    return status if len(alive) == 2 else None
+
+
+def submit(system: System) -> int:
+    """A failure of a job of its own, stored and queued as ingestion does; its event id."""
+    event_id = store_failure(system.store, system.github.new_job())
+    enqueue(system.queue, event_id)
+    return event_id
+
+
+def test_a_stored_failure_flows_to_an_analyzed_incident(system: System) -> None:
+    event_id = submit(system)
+
+    incident = wait_for(partial(analyzed, system.store, event_id), what="the analyzed incident")
+    wait_for(partial(drained, system.queue), what="the ack")  # after the plan is recorded
+
+    assert incident.category is Category.DEPLOY_NETWORK
+    assert incident.target.startswith("github:Codertocat/Hello-World:CodeQL/job-")
+    assert any("failed to lookup address" in e["text"] for e in incident.evidence)
+    plans = system.store.audit_entries(subject=subject_of(incident.id))
+    assert [(p.actor, p.verb) for p in plans] == [("remediator:github", VERB)]
+    assert plans[0].detail["dry_run"] is True
+    assert plans[0].detail["plan"]["actions"][0]["kind"] == "rerun_job"
+
+
+def test_repeated_failures_of_one_job_are_one_incident(system: System) -> None:
+    body = system.github.new_job()
+    events = [store_failure(system.store, body) for _ in range(2)]
+    for event_id in events:
+        enqueue(system.queue, event_id)
+
+    incidents = [wait_for(partial(analyzed, system.store, e), what=f"event {e}").id for e in events]
+    wait_for(partial(drained, system.queue), what="the acks")
+
+    assert incidents[0] == incidents[1]
+    incident = system.store.get_incident(incidents[0])
+    assert incident is not None
+    assert (incident.occurrences, incident.category) == (2, Category.DEPLOY_NETWORK)
+    assert len(system.store.audit_entries(subject=subject_of(incident.id))) == 2
+
+
+def kill_mid_event(system: System, *, stage: str, restart: bool) -> None:
+    """Stop a detector at `stage` of an event, kill it, and check the event's one incident."""
+    ray.get(system.gate.arm.remote(stage))
+    replaced_before = system.status()["replaced"]
+    try:
+        event_id = submit(system)
+        victim = wait_for(partial(held_by, system.gate), what="a detector at the gate")
+        ray.kill(system.detectors()[victim], no_restart=not restart)
+
+        incident = wait_for(partial(analyzed, system.store, event_id), what="the reclaimed event")
+        wait_for(partial(drained, system.queue), what="the ack")
+    finally:
+        ray.get(system.gate.release.remote())
+
+    seen: list[tuple[str, int, str]] = ray.get(system.gate.seen.remote())
+    assert {consumer for s, _, consumer in seen if s == stage} - {victim}, seen
+    assert incident.occurrences == 1
+    same_target = system.store.list_incidents(target=incident.target).items
+    assert [i.id for i in same_target] == [incident.id]
+    assert len(system.store.audit_entries(subject=subject_of(incident.id))) == 1
+    # The pool is whole again: Ray restarted the detector, or the supervisor replaced it.
+    status = wait_for(partial(whole, system), what="two live detectors")
+    assert victim not in {d["consumer"] for d in status["detectors"]}
+    assert status["replaced"] == replaced_before + (0 if restart else 1)
+
+
+def test_killed_before_the_incident_is_stored_ray_restarts_it(system: System) -> None:
+    kill_mid_event(system, stage="analyzed", restart=True)
+
+
+def test_killed_after_the_incident_is_stored_before_the_ack(system: System) -> None:
+    kill_mid_event(system, stage="stored", restart=False)

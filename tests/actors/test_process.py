@@ -1,0 +1,88 @@
+"""process_event on its own: no Ray, a real SQLite store, logs given by a function."""
+
+from __future__ import annotations
+
+from recoverops.actors import process_event
+from recoverops.connectors import JobRef, LogResult
+from recoverops.detector import analyze_text
+from recoverops.incidents import IncidentStatus
+from recoverops.store import Store
+from recoverops.taxonomy import Category
+from tests.actors.conftest import LOG, failure_body, store_failure
+
+
+def log_ok(ref: JobRef) -> LogResult:
+    return LogResult(status="ok", text=LOG.decode())
+
+
+def log_gone(ref: JobRef) -> LogResult:
+    return LogResult.unavailable("GitHub answered 410 (logs expired)")
+
+
+def test_a_failure_becomes_an_analyzed_incident(store: Store) -> None:
+    event_id = store_failure(store, failure_body())
+
+    outcome = process_event(store, event_id, fetch=log_ok, analyze=analyze_text)
+
+    assert (outcome.status, outcome.category, outcome.logs_available) == (
+        "stored",
+        Category.DEPLOY_NETWORK,
+        True,
+    )
+    assert outcome.incident_id is not None
+    incident = store.get_incident(outcome.incident_id)
+    assert incident is not None
+    assert incident.target == "github:Codertocat/Hello-World:CodeQL/linters"
+    assert incident.status is IncidentStatus.ANALYZED
+    assert any("failed to lookup address" in e["text"] for e in incident.evidence)
+    event = store.get_event(event_id)
+    assert event is not None and event.incident_id == incident.id
+
+
+def test_unavailable_logs_become_an_incident_that_says_why(store: Store) -> None:
+    event_id = store_failure(store, failure_body())
+
+    outcome = process_event(store, event_id, fetch=log_gone, analyze=analyze_text)
+
+    assert outcome.incident_id is not None and not outcome.logs_available
+    incident = store.get_incident(outcome.incident_id)
+    assert incident is not None
+    assert incident.category is Category.UNKNOWN
+    assert incident.status is IncidentStatus.OPEN
+    assert incident.analysis is not None
+    assert incident.analysis["summary"] == "logs unavailable: GitHub answered 410 (logs expired)"
+
+
+def test_reprocessing_an_event_changes_nothing(store: Store) -> None:
+    event_id = store_failure(store, failure_body())
+    first = process_event(store, event_id, fetch=log_ok, analyze=analyze_text)
+
+    fetched: list[JobRef] = []
+
+    def fetch(ref: JobRef) -> LogResult:
+        fetched.append(ref)
+        return log_ok(ref)
+
+    again = process_event(store, event_id, fetch=fetch, analyze=analyze_text)
+
+    assert (again.status, again.incident_id) == ("repeat", first.incident_id)
+    assert fetched == []
+    page = store.list_incidents()
+    assert [i.occurrences for i in page.items] == [1]
+
+
+def test_a_missing_event_is_reported(store: Store) -> None:
+    assert process_event(store, 4242, fetch=log_ok, analyze=analyze_text).status == "missing"
+
+
+def test_repeated_failures_of_a_job_are_one_incident(store: Store) -> None:
+    outcomes = [
+        process_event(
+            store, store_failure(store, failure_body()), fetch=log_ok, analyze=analyze_text
+        )
+        for _ in range(2)
+    ]
+
+    assert [o.status for o in outcomes] == ["stored", "stored"]
+    assert outcomes[0].incident_id == outcomes[1].incident_id
+    assert [i.occurrences for i in store.list_incidents().items] == [2]
