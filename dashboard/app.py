@@ -1,0 +1,208 @@
+"""RecoverOps incidents, live: what failed, why (with the evidence), and what happened since.
+
+    .venv/bin/streamlit run dashboard/app.py            # the API at http://127.0.0.1:8000
+    http://localhost:8501/?api=http://host:8000          # or name it in the URL or the sidebar
+
+The page reads the HTTP API only (through `client`, its sibling module), and refreshes itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import streamlit as st
+from client import (
+    DEFAULT_API_URL,
+    ApiUnavailable,
+    Filters,
+    Incident,
+    IncidentDetail,
+    filter_choices,
+    get_incident,
+    health,
+    list_incidents,
+)
+
+REFRESH_EVERY = timedelta(seconds=10)
+ANY = "any"
+
+
+def main() -> None:
+    st.set_page_config(page_title="RecoverOps · incidents", layout="wide")
+    base_url, filters, live = _sidebar()
+    st.title("RecoverOps · incidents")
+    # Only the fragment reruns on the timer: the sidebar keeps its state while the list refreshes.
+    refresh = st.fragment(_incidents, run_every=REFRESH_EVERY if live else None)
+    refresh(base_url, filters)
+
+
+def _sidebar() -> tuple[str, Filters, bool]:
+    with st.sidebar:
+        st.header("API")
+        base_url = st.text_input(
+            "API URL", value=st.query_params.get("api", DEFAULT_API_URL), key="api_url"
+        ).strip()
+        st.query_params["api"] = base_url
+        live = st.toggle(f"Refresh every {REFRESH_EVERY.seconds} s", value=True, key="live")
+        st.header("Filters")
+        choices = _choices(base_url)
+        filters = Filters(
+            status=_pick("Status", choices.get("status", [])),
+            category=_pick("Category", choices.get("category", [])),
+            source=_pick("Source", choices.get("source", [])),
+        )
+    return base_url, filters, live
+
+
+@st.cache_data(ttl=timedelta(minutes=5), show_spinner=False)
+def _cached_choices(base_url: str) -> dict[str, list[str]]:
+    return filter_choices(base_url)
+
+
+def _choices(base_url: str) -> dict[str, list[str]]:
+    """The filters' values from the API's schema; none (only "any") while it is unreachable."""
+    try:
+        choices: dict[str, list[str]] = _cached_choices(base_url)  # errors are not cached
+        return choices
+    except ApiUnavailable:
+        return {}
+
+
+def _pick(label: str, values: Sequence[str]) -> str | None:
+    chosen = st.selectbox(label, [ANY, *values], key=f"filter_{label.lower()}")
+    return None if chosen == ANY else chosen
+
+
+def _incidents(base_url: str, filters: Filters) -> None:
+    # "Load more" raises the number of pages shown; a new API or filter starts again at one.
+    view = (base_url, filters)
+    if st.session_state.get("view") != view:
+        st.session_state.view = view
+        st.session_state.pages = 1
+    try:
+        api = health(base_url)
+        rows, more = _load(base_url, filters, pages=st.session_state.pages)
+    except ApiUnavailable as error:
+        st.error(
+            f"The RecoverOps API at {base_url} is unavailable: {error}. Start it with "
+            "`recoverops up` (or `recoverops api`), or correct the API URL in the sidebar.",
+            icon="🚫",
+        )
+        return
+
+    if api.ok:
+        st.success("API healthy", icon="✅")
+    else:
+        st.warning(f"API degraded: {', '.join(api.down) or 'unknown'} down", icon="⚠️")
+    st.caption(f"{len(rows)} incident(s) · as of {datetime.now(UTC):%H:%M:%S} UTC")
+    if not rows:
+        st.info("No incidents match.")
+        return
+
+    st.dataframe(_table(rows), hide_index=True, width="stretch")
+    if more:
+        st.button("Load more", key="load_more", on_click=_load_more)
+
+    by_id = {row["id"]: row for row in rows}
+    chosen = st.selectbox(
+        "Incident",
+        list(by_id),
+        index=None,
+        format_func=lambda number: _label(by_id[number]),
+        placeholder="Choose an incident to see its evidence and timeline",
+        key="incident",
+    )
+    if chosen is not None:
+        _detail(base_url, chosen)
+
+
+def _load(base_url: str, filters: Filters, *, pages: int) -> tuple[list[Incident], bool]:
+    """The first `pages` pages, fetched afresh each refresh; and whether more exist."""
+    rows: list[Incident] = []
+    cursor: str | None = None
+    for _ in range(pages):
+        page = list_incidents(base_url, filters, cursor)
+        rows.extend(page.items)
+        cursor = page.next_cursor
+        if cursor is None:
+            break
+    return rows, cursor is not None
+
+
+def _load_more() -> None:
+    st.session_state.pages += 1
+
+
+def _table(rows: list[Incident]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": row["id"],
+            "category": row["category"],
+            "status": row["status"],
+            "target": row["target"],
+            "occurrences": row["occurrences"],
+            "first seen": _when(row["first_seen"]),
+            "last seen": _when(row["last_seen"]),
+        }
+        for row in rows
+    ]
+
+
+def _label(row: Incident) -> str:
+    return f"#{row['id']} · {row['category']} · {row['status']} · {row['target']}"
+
+
+def _detail(base_url: str, incident_id: int) -> None:
+    try:
+        incident = get_incident(base_url, incident_id)
+    except ApiUnavailable as error:
+        st.error(f"Incident #{incident_id} could not be read: {error}", icon="🚫")
+        return
+    analysis = incident["analysis"] or {}
+    st.subheader(f"#{incident['id']} · {incident['target']}")
+    st.markdown(analysis.get("summary") or "_Not analyzed yet._")
+    category, status, confidence, occurrences = st.columns(4)
+    category.metric("Category", incident["category"])
+    status.metric("Status", incident["status"])
+    confidence.metric("Confidence", _percent(analysis.get("confidence")))
+    occurrences.metric("Occurrences", incident["occurrences"])
+    _evidence(incident)
+    _timeline(incident)
+
+
+def _evidence(incident: IncidentDetail) -> None:
+    st.markdown("**Evidence** (line numbers in the log as received)")
+    if not incident["evidence"]:
+        st.caption("No evidence recorded.")
+        return
+    width = len(str(max(line["line"] for line in incident["evidence"])))
+    st.code(
+        "\n".join(f"{line['line']:>{width}}  {line['text']}" for line in incident["evidence"]),
+        language=None,
+    )
+
+
+def _timeline(incident: IncidentDetail) -> None:
+    st.markdown("**Timeline**")
+    st.dataframe(
+        [
+            {"at": _when(entry["at"]), "stage": entry["stage"], "detail": entry["detail"]}
+            for entry in incident["timeline"]
+        ],
+        hide_index=True,
+        width="stretch",
+    )
+
+
+def _when(iso: str) -> str:
+    """An API timestamp in UTC, to the second (text: pyarrow would drop a datetime's zone)."""
+    return f"{datetime.fromisoformat(iso).astimezone(UTC):%Y-%m-%d %H:%M:%S} UTC"
+
+
+def _percent(value: object) -> str:
+    return f"{value:.0%}" if isinstance(value, int | float) else "—"
+
+
+main()

@@ -1,0 +1,99 @@
+"""The incidents page, driven through Streamlit's AppTest against the real API over HTTP."""
+
+from __future__ import annotations
+
+from streamlit.testing.v1 import AppTest
+
+from tests.dashboard.conftest import APP, LiveApi
+
+SUREFIRE = "plain-maven-surefire-failure"
+STS_DENIED = "plain-aws-sts-accessdenied"
+# One run of the page makes a handful of local HTTP calls; a generous bound for slow CI.
+RUN_TIMEOUT = 20.0
+
+
+def page(api_url: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
+    at.query_params["api"] = api_url
+    return at.run()
+
+
+def table_column(at: AppTest, column: str) -> list[object]:
+    return list(at.dataframe[0].value[column])
+
+
+def test_lists_incidents_and_shows_the_chosen_ones_evidence_and_timeline(
+    live_api: LiveApi,
+) -> None:
+    seeded = live_api.seed(SUREFIRE)
+
+    at = page(live_api.url)
+
+    assert not at.exception
+    assert [message.value for message in at.success] == ["API healthy"]
+    assert table_column(at, "id") == [seeded.id]
+    assert table_column(at, "category") == [seeded.category.value]
+    assert table_column(at, "status") == ["analyzed"]
+    assert not at.code  # nothing chosen yet
+
+    at.selectbox(key="incident").select(seeded.id).run()
+
+    assert not at.exception
+    assert seeded.evidence, "the fixture log should give evidence"
+    evidence = at.code[0].value
+    for text in seeded.evidence:
+        assert text in evidence
+    metrics = {metric.label: metric.value for metric in at.metric}
+    assert metrics["Category"] == seeded.category.value
+    assert metrics["Status"] == "analyzed"
+    assert metrics["Confidence"].endswith("%")
+    timeline = at.dataframe[1].value
+    assert list(timeline["stage"]) == ["open", "analyzed"]
+    assert list(timeline["detail"]) == ["detected", "analyzed"]
+
+
+def test_filters_narrow_the_list(live_api: LiveApi) -> None:
+    surefire = live_api.seed(SUREFIRE, 1)
+    denied = live_api.seed(STS_DENIED, 2)
+    assert surefire.category != denied.category
+
+    at = page(live_api.url)
+    assert table_column(at, "id") == [denied.id, surefire.id]  # newest first
+
+    at.selectbox(key="filter_category").select(surefire.category.value).run()
+
+    assert not at.exception
+    assert table_column(at, "id") == [surefire.id]
+
+
+def test_load_more_follows_the_next_cursor(live_api: LiveApi) -> None:
+    ids = [live_api.seed_bare(number) for number in range(51)]  # one past a page of 50
+
+    at = page(live_api.url)
+    assert len(table_column(at, "id")) == 50
+
+    at.button(key="load_more").click().run()
+
+    assert not at.exception
+    assert table_column(at, "id") == ids
+    assert not at.button  # nothing more to load
+
+
+def test_an_unreachable_api_is_a_clear_message_not_a_traceback(
+    dead_url: str, live_api: LiveApi
+) -> None:
+    seeded = live_api.seed(SUREFIRE)
+
+    at = page(dead_url)
+
+    assert not at.exception
+    assert len(at.error) == 1
+    assert f"The RecoverOps API at {dead_url} is unavailable" in at.error[0].value
+    assert not at.dataframe
+
+    # Pointing the sidebar at the running API brings the incidents back.
+    at.text_input(key="api_url").input(live_api.url).run()
+
+    assert not at.exception
+    assert not at.error
+    assert table_column(at, "id") == [seeded.id]
