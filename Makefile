@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOG ?= tests/fixtures/cases/plain-maven-surefire-failure/log.txt
 
-.PHONY: install run test lint services
+.PHONY: install run analyze test lint services
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,8 +15,13 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-## Analyze a log with the embedded defaults (LOG=path/to/build.log; - reads stdin).
+## The whole system with its embedded defaults: local Ray, the API on :8000, the workers, the
+## dashboard on :8501. Ctrl-C stops it.
 run: $(STAMP)
+	$(BIN)/recoverops up
+
+## Analyze one log offline (LOG=path/to/build.log; - reads stdin).
+analyze: $(STAMP)
 	$(BIN)/recoverops analyze $(LOG)
 
 lint: $(STAMP)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from recoverops.cli import analyze, api, replay
+from recoverops.cli import analyze, api, replay, up
 
 EXIT_OK = 0
 
@@ -20,6 +20,7 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.register(commands)
     replay.register(commands)
     api.register(commands)
+    up.register(commands)
     return parser
 
 

@@ -1,0 +1,104 @@
+"""`recoverops up`: the whole system on this machine, with its embedded defaults.
+
+Local Ray, the HTTP app on Ray Serve, the detector pool and remediators (actors), and the
+dashboard; it prints where each is and stops them all on Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from recoverops.errors import RecoverOpsError
+from recoverops.settings import Settings
+
+EXIT_OK, EXIT_CONFIG = 0, 3
+# The dashboard is a Streamlit script in the source tree, next to the package.
+DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+
+
+def register(commands: Any) -> None:
+    parser = commands.add_parser("up", help="run the whole system locally (Ray, API, workers)")
+    parser.add_argument("--host", default="127.0.0.1", help="address of the HTTP API")
+    parser.add_argument("--port", type=int, default=8000, help="port of the HTTP API")
+    parser.add_argument("--dashboard-port", type=int, default=8501, help="0: no dashboard")
+    parser.add_argument("--cpus", type=int, default=2, help="CPUs Ray may use")
+    parser.set_defaults(run=run)
+
+
+def _say(message: str) -> None:
+    sys.stderr.write(f"recoverops: {message}\n")
+    sys.stderr.flush()
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        settings = Settings()
+    except ValidationError as error:
+        _say(f"configuration error: {error}")
+        return EXIT_CONFIG
+    import ray
+    from ray import serve
+
+    from recoverops.actors import start_supervisor
+    from recoverops.serve.ray_app import serve_application
+
+    dashboard: subprocess.Popen[bytes] | None = None
+    ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False)
+    # After ray.init, which installs its own handlers: a signal must stop us cleanly.
+    stop = threading.Event()
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, lambda *_: stop.set())
+    try:
+        serve.start(http_options={"host": args.host, "port": args.port})
+        serve.run(serve_application(settings), name="recoverops", route_prefix="/")
+        supervisor, detectors = start_supervisor(settings)
+        _say(f"API on http://{args.host}:{args.port} (docs at /docs)")
+        _say(f"{len(detectors)} detectors on the queue; data under {settings.home}")
+        if args.dashboard_port and DASHBOARD.is_file():
+            dashboard = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "streamlit",
+                    "run",
+                    str(DASHBOARD),
+                    "--server.headless",
+                    "true",
+                    "--server.address",
+                    args.host,
+                    "--server.port",
+                    str(args.dashboard_port),
+                    "--browser.gatherUsageStats",
+                    "false",
+                ],
+            )
+            _say(
+                f"dashboard on http://{args.host}:{args.dashboard_port}"
+                f"/?api=http://{args.host}:{args.port}"
+            )
+        _say("ready; Ctrl-C or SIGTERM stops everything")
+        stop.wait()
+        _say("stopping")
+        ray.get(supervisor.stop.remote(), timeout=60)
+    except RecoverOpsError as error:
+        _say(f"cannot start: {error}")
+        return EXIT_CONFIG
+    finally:
+        if dashboard is not None:
+            dashboard.terminate()
+            dashboard.wait(timeout=30)
+        # Both are untyped in Ray's annotations.
+        shutdowns: tuple[Callable[[], None], ...] = (serve.shutdown, ray.shutdown)
+        for shutdown in shutdowns:
+            shutdown()
+    _say("stopped")
+    return EXIT_OK

@@ -1,0 +1,24 @@
+"""The HTTP app as a Ray Serve application: the same `create_app`, built on each replica."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from ray import serve
+from ray.serve import Application
+
+from recoverops.settings import Settings
+
+from .app import create_app
+
+
+def serve_application(settings: Settings, *, replicas: int = 1) -> Application:
+    """The ingress deployment; each replica builds the app from the same settings (Serve's
+    builder-function form of `serve.ingress`, so nothing unpicklable crosses to the replicas)."""
+
+    def build() -> FastAPI:  # a plain function: Serve takes any other callable for the app itself
+        return create_app(settings)
+
+    ingress = serve.deployment(
+        name="ingress", num_replicas=replicas, ray_actor_options={"num_cpus": 0}
+    )(serve.ingress(build)())
+    return ingress.bind()
