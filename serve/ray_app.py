@@ -18,7 +18,12 @@ def serve_application(settings: Settings, *, replicas: int = 1) -> Application:
     def build() -> FastAPI:  # a plain function: Serve takes any other callable for the app itself
         return create_app(settings)
 
+    # Serve's default of 5 requests in flight per replica queues webhook bursts at the proxy;
+    # the app's own work is mostly waiting on the store.
     ingress = serve.deployment(
-        name="ingress", num_replicas=replicas, ray_actor_options={"num_cpus": 0}
+        name="ingress",
+        num_replicas=replicas,
+        max_ongoing_requests=64,
+        ray_actor_options={"num_cpus": 0},
     )(serve.ingress(build)())
     return ingress.bind()
