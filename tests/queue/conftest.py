@@ -9,27 +9,7 @@ import redis
 from recoverops.queue import OutboxQueue, RedisStreamQueue
 from recoverops.settings import Settings
 from recoverops.store import Store
-
-# Share the store tests' server fixtures (PostgreSQL database, Redis client, stream keys).
 from tests.queue.queue_harness import OUTBOX_LEASE, REDIS_LEASE, ManualClock, QueueUnderTest
-from tests.store.server_fixtures import (
-    postgresql_settings,
-    redis_client,
-    sqlite_settings,
-    store,
-    store_settings,
-    stream_key,
-)
-
-__all__ = [
-    "postgresql_settings",
-    "queue_under_test",
-    "redis_client",
-    "sqlite_settings",
-    "store",
-    "store_settings",
-    "stream_key",
-]
 
 QUEUE_BACKENDS = ("redis", "outbox-sqlite", "outbox-postgresql")
 

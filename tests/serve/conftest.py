@@ -12,16 +12,6 @@ from recoverops.settings import Settings
 from recoverops.store import Store
 from tests.serve.harness import Backend, with_secrets
 
-# Share the store tests' server fixtures (PostgreSQL database, Redis client, stream keys).
-from tests.store.server_fixtures import (
-    postgresql_settings,
-    redis_client,
-    sqlite_settings,
-    stream_key,
-)
-
-__all__ = ["postgresql_settings", "redis_client", "sqlite_settings", "stream_key"]
-
 # The embedded default, PostgreSQL with its outbox, and the production pairing.
 BACKENDS = ("sqlite+outbox", "postgresql+outbox", "postgresql+redis")
 

@@ -1,3 +1,7 @@
+"""Fixtures every test folder shares: the real servers (a PostgreSQL database made for the
+session, a Redis client, stream keys) and per-test store settings. Defined once here, so the
+session database is created once for the whole run, not once per folder."""
+
 from tests.store.server_fixtures import (
     postgresql_settings,
     redis_client,
