@@ -53,6 +53,9 @@ class Analysis:
     templates: tuple[str, ...] = ()
     hits: tuple[SignatureHit, ...] = field(default=(), repr=False)
     scores: dict[Category, float] = field(default_factory=dict, repr=False)
+    # The failure chunk's cleaned lines in log order (the top evidence lines with their
+    # neighbours): what a learned model reads beside the signature hits.
+    chunk: tuple[str, ...] = field(default=(), repr=False)
     fix: Any = None
 
     def to_json(self) -> dict[str, Any]:

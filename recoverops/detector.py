@@ -123,6 +123,7 @@ def analyze_text(
         templates=chunk_templates,
         hits=tuple(hits),
         scores=scores,
+        chunk=tuple(text for n, text in lines if n in chunk and text.strip()),
     )
 
 

@@ -24,7 +24,19 @@ class Settings(BaseSettings):
 
     database_url: str | None = None
     redis_url: str | None = None
+    # MLflow tracking and registry; unset: a SQLite store under `home` (`mlflow_tracking_uri`).
     mlflow_uri: str | None = None
+    model_name: str = "recoverops-failure-classifier"
+    # A challenger is promoted only if macro-F1 does not drop and no class's F1 drops by more
+    # than this on the same held-out split.
+    promote_max_class_drop: float = Field(default=0.05, ge=0.0, le=1.0)
+    # Continuous retraining: a run starts when this many new labelled incidents arrived since the
+    # last run, or every `retrain_interval_s` seconds when any did (0 turns the schedule off).
+    retrain_min_new_labels: int = Field(default=50, gt=0)
+    retrain_interval_s: float = Field(default=24 * 3600.0, ge=0.0)
+    retrain_check_s: float = Field(default=60.0, gt=0.0)
+    retrain_num_cpus: float = Field(default=1.0, gt=0.0)
+    retrain_memory_mb: int = Field(default=2048, gt=0)
     policy: Path | None = None
 
     llm_base_url: str | None = None
@@ -42,6 +54,16 @@ class Settings(BaseSettings):
     jenkins_token: SecretStr | None = None
     jenkins_webhook_token: SecretStr | None = None
     aws_endpoint_url: str | None = None
+
+    @property
+    def mlflow_tracking_uri(self) -> str:
+        if self.mlflow_uri:
+            return self.mlflow_uri
+        return f"sqlite:///{(self.home / 'mlflow.db').resolve()}"
+
+    @property
+    def mlflow_artifact_root(self) -> Path:
+        return (self.home / "mlartifacts").resolve()
 
     @property
     def extra_signature_dirs(self) -> list[Path]:

@@ -1,10 +1,12 @@
 """Every package folder is installed, under the name ARCHITECTURE.md gives it."""
 
+import importlib
 import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-FOLDERS = {"recoverops": "recoverops", "serve": "recoverops.serve", "actors": "recoverops.actors"}
+ADAPTERS = ("serve", "actors", "models", "training")
+FOLDERS = {"recoverops": "recoverops", **{folder: f"recoverops.{folder}" for folder in ADAPTERS}}
 
 
 def test_every_package_folder_is_listed_in_pyproject() -> None:
@@ -15,12 +17,10 @@ def test_every_package_folder_is_listed_in_pyproject() -> None:
             parts = init.parent.relative_to(ROOT / folder).parts
             found.add(".".join((name, *parts)))
     assert sorted(config["packages"]) == sorted(found)
-    assert config["package-dir"] == {"recoverops.serve": "serve", "recoverops.actors": "actors"}
+    assert config["package-dir"] == {f"recoverops.{folder}": folder for folder in ADAPTERS}
 
 
 def test_the_adapters_install_under_recoverops() -> None:
-    import recoverops.actors
-    import recoverops.serve
-
-    assert Path(recoverops.serve.__file__).parent == ROOT / "serve"
-    assert Path(recoverops.actors.__file__).parent == ROOT / "actors"
+    for folder in ADAPTERS:
+        module = importlib.import_module(f"recoverops.{folder}")
+        assert Path(str(module.__file__)).parent == ROOT / folder
