@@ -1,0 +1,54 @@
+"""A small real labelled corpus for the ML tests, built from the fixture cases.
+
+The labelled cases of `tests/fixtures/cases/` (real log excerpts; sources and licences in
+`tests/fixtures/NOTICE.md`) are written out in the BugSwarm layout (`index.csv` and
+`<artifact>/failing.log`), so the training pipeline reads them exactly as it reads a real corpus.
+The project is the repository the excerpt came from, so splits by project stay honest.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+import yaml
+
+CASES = Path(__file__).parent / "fixtures" / "cases"
+BUILD_LABELS = ("build.test", "build.lint", "build.compilation", "build.dependency")
+_LOGCHUNKS_REPO = re.compile(r"log [^/]+/([^@/]+)@([^/]+)/")
+_REPOSITORY = re.compile(r"^\"?([\w.-]+/[\w.-]+)@")
+_ISSUE = re.compile(r"github\.com/([\w.-]+/[\w.-]+)/(?:issues|pull)/")
+
+
+def case_project(source: str, fallback: str) -> str:
+    for pattern in (_LOGCHUNKS_REPO, _ISSUE):
+        found = pattern.search(source)
+        if found:
+            return "/".join(found.groups()) if pattern is _LOGCHUNKS_REPO else found.group(1)
+    found = _REPOSITORY.search(source)
+    return found.group(1) if found else fallback
+
+
+def write_case_corpus(dest: Path, labels: tuple[str, ...] = BUILD_LABELS) -> Path:
+    """Write the cases labelled with one of `labels` under `dest`; returns `dest`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for case in sorted(CASES.iterdir()):
+        meta = yaml.safe_load((case / "case.yaml").read_text("utf-8"))
+        if meta["category"] not in labels:
+            continue
+        (dest / case.name).mkdir(exist_ok=True)
+        (dest / case.name / "failing.log").write_bytes((case / "log.txt").read_bytes())
+        rows.append(
+            {
+                "artifact": case.name,
+                "project": case_project(str(meta.get("source", "")), case.name),
+                "suggested_label": meta["category"],
+            }
+        )
+    with (dest / "index.csv").open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=["artifact", "project", "suggested_label"])
+        writer.writeheader()
+        writer.writerows(rows)
+    return dest
