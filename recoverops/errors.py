@@ -8,7 +8,8 @@
     │   ├── BinaryInputError      the bytes are not text
     │   └── InputTooLargeError    over the configured size limit
     ├── InvalidTransitionError    an incident was asked to move to a status it cannot reach
-    └── InvalidCursorError        a page cursor is not one the store handed out
+    ├── InvalidCursorError        a page cursor is not one the store handed out
+    └── NotFoundError             the store holds no such record (e.g. feedback on no incident)
 
 Components return results, not exceptions; these are for programming errors and for the edges:
 only the CLI maps them to exit codes, only the HTTP layer to status codes.
@@ -51,3 +52,7 @@ class InvalidTransitionError(RecoverOpsError):
 
 class InvalidCursorError(RecoverOpsError):
     """A page cursor was altered or comes from elsewhere; the HTTP layer answers 400."""
+
+
+class NotFoundError(RecoverOpsError, LookupError):
+    """The store holds no record with that id; the HTTP layer answers 404."""

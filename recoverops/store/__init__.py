@@ -4,25 +4,33 @@ SQLite under RECOVEROPS_HOME by default, PostgreSQL when RECOVEROPS_DATABASE_URL
 schema is migrated by the Alembic scripts shipped in `migrations/`.
 """
 
+from recoverops.store.feedback import FIX_OUTCOMES
 from recoverops.store.migrate import upgrade_to_head
 from recoverops.store.records import (
     AuditEntry,
     EventAdded,
+    FeedbackRecord,
     IncidentPage,
     IncidentUpsert,
+    LabelledIncident,
     OutboxEntry,
     StoredEvent,
     StoredIncident,
 )
+from recoverops.store.stages import StageRecord
 from recoverops.store.store import Store
 from recoverops.store.url import database_url
 
 __all__ = [
     "AuditEntry",
+    "FIX_OUTCOMES",
     "EventAdded",
+    "FeedbackRecord",
     "IncidentPage",
     "IncidentUpsert",
+    "LabelledIncident",
     "OutboxEntry",
+    "StageRecord",
     "Store",
     "StoredEvent",
     "StoredIncident",

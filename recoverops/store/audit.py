@@ -28,11 +28,23 @@ def append(
     return row.id
 
 
-def entries(session: Session, *, subject: str | None, limit: int) -> list[AuditEntry]:
-    """The newest `limit` entries, newest first, optionally about one subject."""
+def entries(
+    session: Session,
+    *,
+    subject: str | None,
+    limit: int,
+    verb: str | None = None,
+    since: datetime | None = None,
+) -> list[AuditEntry]:
+    """The newest `limit` entries, newest first, optionally about one subject, of one verb, or
+    made at or after `since`."""
     query = select(AuditRow).order_by(AuditRow.id.desc()).limit(limit)
     if subject is not None:
         query = query.where(AuditRow.subject == subject)
+    if verb is not None:
+        query = query.where(AuditRow.verb == verb)
+    if since is not None:
+        query = query.where(AuditRow.at >= since)
     return [
         AuditEntry(
             id=row.id,

@@ -32,6 +32,7 @@ class Occurrence:
     event_id: int | None
     analysis: dict[str, Any] | None
     evidence: list[dict[str, Any]]
+    features: dict[str, Any] | None = None
 
 
 def record_occurrence(session: Session, occurrence: Occurrence, *, now: datetime) -> IncidentUpsert:
@@ -56,6 +57,7 @@ def record_occurrence(session: Session, occurrence: Occurrence, *, now: datetime
             "updated_at": now,
             "analysis": occurrence.analysis,
             "evidence": occurrence.evidence,
+            "features": occurrence.features,
         },
         unique_columns=("fingerprint",),
     )
@@ -116,6 +118,7 @@ def to_stored_incident(row: IncidentRow) -> StoredIncident:
         updated_at=row.updated_at,
         analysis=row.analysis,
         evidence=tuple(row.evidence),
+        features=row.features,
     )
 
 
@@ -143,6 +146,9 @@ def _recur(session: Session, occurrence: Occurrence, *, now: datetime) -> Incide
     if occurrence.analysis is not None:
         row.analysis = occurrence.analysis
         row.evidence = occurrence.evidence
+    if occurrence.features is not None:
+        # An occurrence whose log could not be read keeps the last analyzed one's features.
+        row.features = occurrence.features
     if after.timeline:
         _append_entries(session, row.id, after.timeline)  # the domain's own "reopened" entry
     else:
@@ -169,6 +175,13 @@ def _to_domain(row: IncidentRow) -> Incident:
 def _append_entries(session: Session, incident_id: int, entries: tuple[TimelineEntry, ...]) -> None:
     for entry in entries:
         _append(session, incident_id, at=entry.at, stage=entry.stage, detail=entry.detail)
+
+
+def append_timeline(
+    session: Session, incident_id: int, *, at: datetime, stage: str, detail: str
+) -> None:
+    """Add one entry to the incident's timeline (for stages other modules record)."""
+    _append(session, incident_id, at=at, stage=stage, detail=detail)
 
 
 def _append(session: Session, incident_id: int, *, at: datetime, stage: str, detail: str) -> None:

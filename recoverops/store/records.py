@@ -44,6 +44,8 @@ class StoredIncident:
     updated_at: datetime
     analysis: dict[str, Any] | None
     evidence: tuple[dict[str, Any], ...]
+    # The model's feature row of the latest analyzed occurrence (None: no log was analyzed).
+    features: dict[str, Any] | None = None
 
     def to_domain(self) -> Incident:
         """The domain incident (without its timeline; see `Store.incident_timeline`)."""
@@ -75,6 +77,39 @@ class IncidentPage:
 
     items: tuple[StoredIncident, ...]
     next_cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class FeedbackRecord:
+    """One operator's feedback on an incident, as stored.
+
+    `category`: the taxonomy id the operator confirmed or corrected it to (None: not judged).
+    `fix_outcome`: "worked" or "failed" (None: not reported).
+    """
+
+    id: int
+    incident_id: int
+    category: Category | None
+    fix_outcome: str | None
+    operator: str
+    note: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class LabelledIncident:
+    """An incident an operator gave a category: a training example for the models.
+
+    `label` is the category of its latest feedback that gave one; `fix_outcome` the latest
+    outcome reported; `features` the stored feature row (None when no log was analyzed).
+    """
+
+    incident_id: int
+    target: str
+    source: Source
+    features: dict[str, Any] | None
+    label: Category
+    fix_outcome: str | None
 
 
 @dataclass(frozen=True, slots=True)

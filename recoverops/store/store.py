@@ -13,18 +13,30 @@ from sqlalchemy.orm import Session, sessionmaker
 from recoverops.analysis import Analysis
 from recoverops.incidents import Event, IncidentStatus, Source, TimelineEntry
 from recoverops.settings import Settings
-from recoverops.store import audit, events, incident_pages, incidents, outbox
+from recoverops.store import (
+    audit,
+    events,
+    feedback,
+    history,
+    incident_pages,
+    incidents,
+    outbox,
+    stages,
+)
 from recoverops.store.engine import create_store_engine
 from recoverops.store.migrate import upgrade_engine
 from recoverops.store.records import (
     AuditEntry,
     EventAdded,
+    FeedbackRecord,
     IncidentPage,
     IncidentUpsert,
+    LabelledIncident,
     OutboxEntry,
     StoredEvent,
     StoredIncident,
 )
+from recoverops.store.stages import StageRecord
 from recoverops.store.url import database_url
 from recoverops.taxonomy import Category
 
@@ -95,8 +107,12 @@ class Store:
         seen_at: datetime | None = None,
         event_id: int | None = None,
         analysis: Analysis | None = None,
+        features: Mapping[str, Any] | None = None,
     ) -> IncidentUpsert:
         """Open the incident, or count a recurrence (reopening a resolved one), with its timeline.
+
+        `features` is the analysis's model feature row (`recoverops.models.features`), kept for
+        retraining; a later occurrence without one keeps the stored row.
 
         With `event_id`, the event is marked processed in the same transaction, and an event that
         was already processed changes nothing (`counted` is False): processing is exactly-once
@@ -112,6 +128,7 @@ class Store:
             event_id=event_id,
             analysis=analysis_json,
             evidence=[] if analysis_json is None else analysis_json["evidence"],
+            features=None if features is None else dict(features),
         )
         with self.transaction() as session:
             return incidents.record_occurrence(session, occurrence, now=self._clock())
@@ -153,6 +170,49 @@ class Store:
         with self.transaction() as session:
             return incidents.timeline(session, incident_id)
 
+    # Operator feedback (what retraining learns from)
+
+    def add_feedback(
+        self,
+        incident_id: int,
+        *,
+        category: Category | None,
+        fix_outcome: str | None,
+        operator: str,
+        note: str = "",
+    ) -> FeedbackRecord:
+        """Record an operator's category (confirmed or corrected) and/or fix outcome
+        ("worked" or "failed"), and note it on the incident's timeline.
+
+        NotFoundError for an unknown incident; ValueError for an outcome that is neither, an
+        empty operator, or feedback that gives neither a category nor an outcome.
+        """
+        with self.transaction() as session:
+            return feedback.add(
+                session,
+                incident_id,
+                category=category,
+                fix_outcome=fix_outcome,
+                operator=operator,
+                note=note,
+                at=self._clock(),
+            )
+
+    def feedback_watermark(self) -> int:
+        """The newest feedback's id, 0 when there is none: a mark to count new labels after."""
+        with self.transaction() as session:
+            return feedback.watermark(session)
+
+    def count_labelled_feedback_after(self, feedback_id: int) -> int:
+        """How many feedback rows giving a category were added after `feedback_id`."""
+        with self.transaction() as session:
+            return feedback.count_labelled_after(session, feedback_id)
+
+    def labelled_incidents(self) -> list[LabelledIncident]:
+        """Each incident an operator gave a category, with its latest label and features."""
+        with self.transaction() as session:
+            return feedback.labelled_incidents(session)
+
     # Audit log
 
     def audit(self, actor: str, verb: str, *, subject: str, detail: Mapping[str, Any]) -> int:
@@ -161,9 +221,97 @@ class Store:
                 session, actor=actor, verb=verb, subject=subject, detail=detail, at=self._clock()
             )
 
-    def audit_entries(self, *, subject: str | None = None, limit: int = 100) -> list[AuditEntry]:
+    def audit_entries(
+        self,
+        *,
+        subject: str | None = None,
+        limit: int = 100,
+        verb: str | None = None,
+        since: datetime | None = None,
+    ) -> list[AuditEntry]:
+        """The newest entries first, optionally about one subject, of one verb, or since a time."""
         with self.transaction() as session:
-            return audit.entries(session, subject=subject, limit=limit)
+            return audit.entries(session, subject=subject, limit=limit, verb=verb, since=since)
+
+    # Pipeline stages and history (the analyzer, the source actors, the metrics)
+
+    def record_stage(
+        self,
+        incident_id: int,
+        *,
+        event_id: int,
+        actor: str,
+        verb: str,
+        key: str,
+        result: Mapping[str, Any],
+        detail: str,
+        stage: str,
+        move_to: IncidentStatus | None = None,
+        audit_extra: Mapping[str, Any] | None = None,
+    ) -> StageRecord | None:
+        """Record a stage's `result` on the incident (under `key` in its analysis), move it to
+        `move_to` if the domain allows (else a `stage` timeline entry), and audit it: all in one
+        transaction, once per (incident, event, verb). None when there is no such incident."""
+        with self.transaction() as session:
+            return stages.record_stage(
+                session,
+                incident_id,
+                event_id=event_id,
+                actor=actor,
+                verb=verb,
+                key=key,
+                result=result,
+                stage=stage,
+                detail=detail,
+                move_to=move_to,
+                at=self._clock(),
+                audit_extra=audit_extra,
+            )
+
+    def incident_counts(self) -> dict[tuple[str, str], int]:
+        """Incidents by (category, status)."""
+        with self.transaction() as session:
+            return history.incident_counts(session)
+
+    def detection_times(
+        self, *, since: datetime, limit: int = 1000
+    ) -> list[tuple[datetime, datetime]]:
+        """(received_at, processed_at) of the newest events that produced an incident, processed
+        at or after `since`; at most `limit`, newest first."""
+        with self.transaction() as session:
+            return history.detection_times(session, since=since, limit=limit)
+
+    def stage_times(
+        self, *, verb: str, since: datetime, limit: int = 1000
+    ) -> list[tuple[datetime, datetime]]:
+        """(started, finished) of the newest stages audited as `verb` since `since`: entries
+        whose detail has a `started_at` time (see `record_stage`'s `audit_extra`)."""
+        with self.transaction() as session:
+            return history.stage_times(session, verb=verb, since=since, limit=limit)
+
+    def unprocessed_events(
+        self, *, source: Source, after_id: int = 0, limit: int = 100
+    ) -> list[StoredEvent]:
+        """Events of `source` above `after_id` that are not processed yet, oldest first."""
+        with self.transaction() as session:
+            return history.unprocessed_events(
+                session, source=source, after_id=after_id, limit=limit
+            )
+
+    def newest_event_id(self, *, source: Source, received_before: datetime) -> int | None:
+        """The highest id among events of `source` received before `received_before`."""
+        with self.transaction() as session:
+            return history.newest_event_id(session, source=source, received_before=received_before)
+
+    def incident_targets(self, *, category: Category, limit: int = 500) -> list[str]:
+        """Distinct targets with an incident of `category`, most recently failed first."""
+        with self.transaction() as session:
+            return history.incident_targets(session, category=category.value, limit=limit)
+
+    def incidents_by_fingerprint(self, fingerprints: Collection[str]) -> list[StoredIncident]:
+        """The incidents with these fingerprints, most recently seen first."""
+        with self.transaction() as session:
+            return history.incidents_by_fingerprint(session, fingerprints)
 
     # Outbox (the queue when there is no Redis; see recoverops.queue.outbox)
 

@@ -77,6 +77,9 @@ class IncidentRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     analysis: Mapped[Any | None] = mapped_column(JSONDocument)
     evidence: Mapped[Any] = mapped_column(JSONDocument)
+    # The model's feature row (recoverops.models.features) of the latest occurrence whose log
+    # was analyzed: what retraining learns from, without keeping the log.
+    features: Mapped[Any | None] = mapped_column(JSONDocument)
 
     # Listing pages newest first walks this index.
     __table_args__ = (Index("ix_incidents_first_seen_id", "first_seen", "id"),)
@@ -94,6 +97,22 @@ class TimelineRow(Base):
     detail: Mapped[str] = mapped_column(Text)
 
     __table_args__ = (Index("ix_timeline_entries_incident_id_at", "incident_id", "at"),)
+
+
+class FeedbackRow(Base):
+    """An operator's word on an incident: the category confirmed or corrected, the fix's outcome."""
+
+    __tablename__ = "feedback"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("incidents.id", ondelete="CASCADE"), index=True
+    )
+    category: Mapped[str | None] = mapped_column(String(32))
+    fix_outcome: Mapped[str | None] = mapped_column(String(16))
+    operator: Mapped[str] = mapped_column(String(255))
+    note: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class ActionRow(Base):

@@ -16,7 +16,8 @@ from recoverops.store.migrate import alembic_config, current_revision
 from recoverops.store.tables import Base
 from recoverops.store.url import database_url
 
-TABLES = {"events", "incidents", "timeline_entries", "actions", "audit_log", "outbox"}
+TABLES = {"events", "incidents", "timeline_entries", "actions", "audit_log", "outbox", "feedback"}
+HEAD = "0002"
 
 
 def test_upgrade_from_empty_creates_every_table(store_settings: Settings) -> None:
@@ -24,10 +25,10 @@ def test_upgrade_from_empty_creates_every_table(store_settings: Settings) -> Non
     try:
         assert current_revision(engine) is None
         upgrade_to_head(store_settings)
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == HEAD
         assert TABLES <= set(inspect(engine).get_table_names())
         upgrade_to_head(store_settings)  # a second start finds nothing to do
-        assert current_revision(engine) == "0001"
+        assert current_revision(engine) == HEAD
     finally:
         engine.dispose()
 
