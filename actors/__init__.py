@@ -1,20 +1,28 @@
-"""The pipeline on Ray: a supervisor, a detector pool and one dry-run remediator per system.
+"""The pipeline on Ray: a supervisor, a source actor per log source, a detector pool, the
+analyzer and one dry-run remediator per system.
 
-    queue ──claim──► Detector ×N ──process_event──► store (incident) ──► Remediator[system]
-                        └──────────────── ack after the incident and its plan are stored
+    SourceActor[source] ──sweep: stored failures on no queue──► queue
+    queue ──claim──► Detector ×N ──process_event──► store (incident, open)
+                        ├──► Analyzer ──analyze_incident──► context, analyzed
+                        ├──► Remediator[system] ──► the plan, audited
+                        └──── ack after the incident, its analysis and its plan are stored
 
-`process_event` is the detector's work as a plain function; the actors only wrap it.
+`process_event`, `analyze_incident` and `sweep` are the actors' work as plain functions; the
+actors only wrap them.
 """
 
+from .analyzer import Analyzer, analyze_incident, incident_context
 from .detector import Checkpoint, Detector, DetectorConfig
 from .handles import Handle, spawn
 from .jobs import JobIdentity, job_identity
 from .plans import plan_for
 from .process import Outcome, process_event, unavailable_analysis
 from .remediator import Remediator
+from .source import SourceActor, SourceConfig, Sweep, sweep
 from .supervisor import PoolConfig, Supervisor, start_supervisor
 
 __all__ = [
+    "Analyzer",
     "Checkpoint",
     "Detector",
     "DetectorConfig",
@@ -23,11 +31,17 @@ __all__ = [
     "Outcome",
     "PoolConfig",
     "Remediator",
+    "SourceActor",
+    "SourceConfig",
     "Supervisor",
+    "Sweep",
+    "analyze_incident",
+    "incident_context",
     "job_identity",
     "plan_for",
     "process_event",
     "spawn",
     "start_supervisor",
+    "sweep",
     "unavailable_analysis",
 ]

@@ -1,11 +1,14 @@
 """A detector: a loop that claims queued events, takes each to its incident, then acks it.
 
+    claim ─► process_event (incident stored) ─► Analyzer (analyze stage) ─► Remediator (plan) ─► ack
+
 The loop runs on a thread started by `__init__`, so a detector that Ray restarts (the actor's
 `max_restarts`) resumes by itself. Each incarnation claims under its own consumer name; what a
 dead incarnation had claimed but not acked goes to whichever consumer claims after its lease
 runs out, and is processed idempotently (see `process_event`).
 
-A message is acked only after its incident is stored and its remediator has recorded the plan.
+A message is acked only after its incident is stored, analyzed and its remediator has recorded
+the plan. Without an analyzer actor the detector runs the analyze stage itself.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from recoverops.queue import Message, open_queue
 from recoverops.settings import Settings
 from recoverops.store import Store
 
+from .analyzer import analyze_incident
 from .handles import Handle
 from .process import Outcome, process_event
 
@@ -41,6 +45,7 @@ logger = logging.getLogger("recoverops.actors")
 Checkpoint = Callable[[str, int, str], None]
 
 REMEDIATOR_TIMEOUT = 30.0
+ANALYZER_TIMEOUT = 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +54,9 @@ class DetectorConfig:
     lease: timedelta = timedelta(minutes=2)
     batch: int = 10
     idle_wait: float = 0.2  # seconds between claims while the queue is empty
+    # The Serve application of the Classifier deployment (`recoverops.serve.classifier`) whose
+    # model refines the rules' verdict; None: the rules alone.
+    classifier: str | None = None
 
 
 class Detector:
@@ -61,17 +69,32 @@ class Detector:
         name: str,
         config: DetectorConfig,
         remediators: Mapping[str, Handle] | None = None,
+        analyzer: Handle | None = None,
         checkpoint: Checkpoint | None = None,
     ) -> None:
         self.consumer = f"{name}.{uuid.uuid4().hex[:6]}"
         self._config = config
         self._remediators = dict(remediators or {})
+        self._analyzer = analyzer
         self._checkpoint = checkpoint
         self._store = Store.open(settings, migrate=False)
         self._queue = open_queue(settings, self._store, name=config.queue, lease=config.lease)
         self._fetch = partial(fetch_log, sources=log_sources(settings))
         self._window = settings.analysis_window_lines
-        self._stats = {"claimed": 0, "stored": 0, "repeat": 0, "missing": 0, "failed": 0}
+        self._refine: Callable[[Analysis], Analysis] | None = None
+        if config.classifier is not None:
+            # Imported only here: a pool without a classifier need not load Serve's client.
+            from recoverops.serve.classifier_client import ClassifierClient
+
+            self._refine = ClassifierClient(app_name=config.classifier).refine
+        self._stats = {
+            "claimed": 0,
+            "stored": 0,
+            "repeat": 0,
+            "missing": 0,
+            "covered": 0,
+            "failed": 0,
+        }
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=self.consumer, daemon=True)
         self._thread.start()
@@ -127,14 +150,37 @@ class Detector:
             self._store, event_id, fetch=self._fetch, analyze=partial(self._analyze, event_id)
         )
         self._stats[outcome.status] += 1
+        self._analyze_incident(outcome)
         self._remediate(outcome, source=message.payload.get("source"))
         self._at("stored", event_id)
         self._queue.ack([message])
 
     def _analyze(self, event_id: int, text: str) -> Analysis:
         analysis = analyze_text(text, window_lines=self._window)
+        if self._refine is not None:  # falls back to the rules' analysis by itself
+            analysis = self._refine(analysis)
         self._at("analyzed", event_id)
         return analysis
+
+    def rewire(
+        self, *, analyzer: Handle | None = None, remediators: Mapping[str, Handle] | None = None
+    ) -> None:
+        """Use these actors from the next message on (the supervisor replaced one)."""
+        if analyzer is not None:
+            self._analyzer = analyzer
+        if remediators is not None:
+            self._remediators = dict(remediators)
+
+    def _analyze_incident(self, outcome: Outcome) -> None:
+        if outcome.incident_id is None:
+            return
+        if self._analyzer is None:
+            analyze_incident(self._store, outcome.incident_id, event_id=outcome.event_id)
+            return
+        asked: ObjectRef[int | None] = self._analyzer.analyze.remote(
+            outcome.incident_id, event_id=outcome.event_id
+        )
+        ray.get(asked, timeout=ANALYZER_TIMEOUT)
 
     def _remediate(self, outcome: Outcome, *, source: object) -> None:
         remediator = self._remediators.get(source) if isinstance(source, str) else None

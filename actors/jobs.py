@@ -10,8 +10,24 @@ is the webhook payload as received.
 | gitlab  | `job`                   | `project_id`               | `build_id`           |
 | jenkins | `build.*`               | the job path (or `name`)   | `build.number`       |
 
-Other kinds (a GitHub workflow run or check suite, a GitLab pipeline) name no single job: their
-incident says so instead of carrying a log analysis.
+One failed GitHub Actions job is reported up to four times: as a `workflow_job` (the job, with
+its workflow's name), as a `check_run` of the `github-actions` app (the same job: its id is the
+job's id, but the payload does not name the workflow), and through its run as a `workflow_run`
+and a `check_suite`. Likewise a failed GitLab job comes as a `job` event and inside its
+`pipeline` event. Only the job's own event can be analyzed (it names the job and its log), and
+the others would each open an incident of their own that says "logs unavailable". So:
+
+- the job's own event (`workflow_job`, GitLab `job`, Jenkins `build`) opens or counts the incident;
+- its echoes are *covered*: a `github-actions` check run, a check suite, a workflow run and a
+  GitLab pipeline are recorded (stored, marked processed, audited with the reason) and open no
+  incident, because each failed job in them sends its own event;
+- except where no job event will come: a check run of another app (a third-party CI reporting
+  through the Checks API) is that app's only report, and a workflow run that concluded
+  `startup_failure` never started a job. These open an incident that names the check or the
+  workflow and says why there is no log.
+
+This relies on the GitHub hook sending `workflow_job` events, as the GitLab hook must send job
+events: a hook that sends only check runs or pipelines sees its failures recorded, not analyzed.
 """
 
 from __future__ import annotations
@@ -24,14 +40,20 @@ from recoverops.connectors import JobRef
 from recoverops.incidents import Source
 from recoverops.store import StoredEvent
 
+ACTIONS_APP = "github-actions"
+
 
 @dataclass(frozen=True, slots=True)
 class JobIdentity:
-    """`target` groups incidents ("github:owner/repo:workflow/job"); `ref` is None with `why`."""
+    """`target` groups incidents ("github:owner/repo:workflow/job"); `ref` is None with `why`.
+
+    `covered`: the event echoes failures that the jobs' own events report; `why` says which.
+    """
 
     target: str
     ref: JobRef | None
     why: str = ""
+    covered: bool = False
 
 
 def job_identity(event: StoredEvent) -> JobIdentity:
@@ -40,10 +62,42 @@ def job_identity(event: StoredEvent) -> JobIdentity:
     body = body if isinstance(body, Mapping) else {}
     name = payload.get("target")
     target = f"{event.source.value}:{name if isinstance(name, str) and name else event.kind}"
+    covered = _covered_by(event.source, event.kind, body)
+    if covered is not None:
+        return JobIdentity(target, None, covered, covered=True)
     ref = _job_ref(event.source, event.kind, body, name if isinstance(name, str) else None)
     if ref is None:
-        return JobIdentity(target, None, f"a {event.source.value} {event.kind} event names no job")
+        return JobIdentity(target, None, _no_log(event.source, event.kind, body))
     return JobIdentity(target, ref)
+
+
+def _covered_by(source: Source, kind: str, body: Mapping[str, Any]) -> str | None:
+    """Why the event's failure is reported by its jobs' own events, or None when it is not."""
+    event = kind.split(".", 1)[0]
+    if source is Source.GITHUB and event == "check_run":
+        if _get(body, "check_run.app.slug") == ACTIONS_APP:
+            job = _get(body, "check_run.id")
+            return f"GitHub Actions job {job} is analyzed from its workflow_job event"
+    elif source is Source.GITHUB and event == "check_suite":
+        return "a check suite fails through its check runs, each reported on its own"
+    elif source is Source.GITHUB and event == "workflow_run":
+        if _get(body, "workflow_run.conclusion") != "startup_failure":
+            return "a workflow run fails through its jobs, each a workflow_job event"
+    elif source is Source.GITLAB and event == "pipeline":
+        return "a pipeline fails through its jobs, each a job event"
+    return None
+
+
+def _no_log(source: Source, kind: str, body: Mapping[str, Any]) -> str:
+    event = kind.split(".", 1)[0]
+    if source is Source.GITHUB and event == "check_run":
+        app = _get(body, "check_run.app.slug") or "an unnamed app"
+        where = _get(body, "check_run.details_url") or _get(body, "check_run.html_url")
+        see = f"; see {where}" if isinstance(where, str) and where else ""
+        return f"check run {_get(body, 'check_run.name')!r} of {app} has no job log{see}"
+    if source is Source.GITHUB and event == "workflow_run":
+        return "the workflow run did not start (startup_failure): no job ran, so there is no log"
+    return f"a {source.value} {kind} event names no job"
 
 
 def _job_ref(

@@ -2,6 +2,14 @@
 
     stored event ─► job identity ─► fetch log ─► analyze ─► fingerprint ─► upsert incident
                                   (unavailable: an incident that says why, category unknown)
+                                  (covered: the event echoes its jobs' own events; recorded,
+                                   marked processed, no incident; see `jobs`)
+
+The incident is stored open ("detected"); the analyzer (`analyzer.analyze_incident`) takes it
+through the analyze stage to `analyzed`.
+
+The incident keeps the analysis's model feature row too, so operator feedback on it becomes a
+training example (`recoverops.training.incident_data`) without the log being kept.
 
 Idempotent: the store counts an occurrence once per event and marks the event processed in the
 same transaction, so an event processed twice (a reclaimed queue entry) changes nothing.
@@ -16,8 +24,9 @@ from typing import Literal
 
 from recoverops.analysis import Analysis
 from recoverops.connectors import JobRef, LogResult
-from recoverops.errors import InvalidTransitionError, RecoverOpsError
-from recoverops.incidents import IncidentStatus, fingerprint
+from recoverops.errors import RecoverOpsError
+from recoverops.incidents import fingerprint
+from recoverops.models.features import feature_row
 from recoverops.store import Store
 from recoverops.taxonomy import Category
 
@@ -27,11 +36,14 @@ logger = logging.getLogger("recoverops.actors")
 
 Fetch = Callable[[JobRef], LogResult]
 Analyze = Callable[[str], Analysis]
-OutcomeStatus = Literal["stored", "repeat", "missing"]
+OutcomeStatus = Literal["stored", "repeat", "missing", "covered"]
 # "stored": this call recorded the occurrence; "repeat": the event was processed before (nothing
-# changed); "missing": no such event (nothing to do).
+# changed); "missing": no such event (nothing to do); "covered": the event echoes failures its
+# jobs' own events report, so this call marked it processed without an incident.
 
-_ANALYZABLE = (IncidentStatus.OPEN, IncidentStatus.REOPENED)
+# The audit verb of a covered event, and the actor named in it.
+COVERED_VERB = "event.covered"
+DETECTOR = "detector"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +63,12 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
     if event.processed_at is not None:
         return Outcome(event_id, "repeat", incident_id=event.incident_id)
     job = job_identity(event)
+    if job.covered:
+        if not store.mark_event_processed(event.id):
+            return Outcome(event_id, "repeat")
+        detail = {"kind": event.kind, "target": job.target, "why": job.why}
+        store.audit(DETECTOR, COVERED_VERB, subject=f"event:{event.id}", detail=detail)
+        return Outcome(event_id, "covered")
     analysis, available = _analyze_job(job, fetch=fetch, analyze=analyze)
     upsert = store.upsert_incident(
         fingerprint(target=job.target, category=analysis.category, template_ids=analysis.templates),
@@ -60,13 +78,10 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
         seen_at=event.received_at,
         event_id=event.id,
         analysis=analysis,
+        # Kept for retraining; a failure whose log was not analyzed has nothing to learn from.
+        features=feature_row(analysis) if available else None,
     )
     incident = upsert.incident
-    if available and incident.status in _ANALYZABLE:
-        try:
-            store.move_incident(incident.id, IncidentStatus.ANALYZED, detail=analysis.summary)
-        except InvalidTransitionError:  # another worker got there first
-            pass
     return Outcome(
         event_id,
         "stored" if upsert.counted else "repeat",

@@ -23,10 +23,13 @@ from client import (
     get_incident,
     health,
     list_incidents,
+    send_feedback,
 )
 
 REFRESH_EVERY = timedelta(seconds=10)
 ANY = "any"
+NO_VERDICT = "(no verdict)"
+OUTCOMES = {"not known": None, "worked": "worked", "failed": "failed"}
 
 
 def main() -> None:
@@ -170,6 +173,7 @@ def _detail(base_url: str, incident_id: int) -> None:
     occurrences.metric("Occurrences", incident["occurrences"])
     _evidence(incident)
     _timeline(incident)
+    _feedback_form(base_url, incident)
 
 
 def _evidence(incident: IncidentDetail) -> None:
@@ -194,6 +198,61 @@ def _timeline(incident: IncidentDetail) -> None:
         hide_index=True,
         width="stretch",
     )
+
+
+def _feedback_form(base_url: str, incident: IncidentDetail) -> None:
+    """Confirm or correct the category, say whether the fix worked: what the models learn from."""
+    number = incident["id"]
+    st.markdown("**Your feedback** (the models retrain on it)")
+    result = st.session_state.pop(f"feedback_result_{number}", None)
+    if result is not None:
+        ok, message = result
+        (st.success if ok else st.error)(message)
+    categories = _choices(base_url).get("category") or [incident["category"]]
+    options = [NO_VERDICT, *categories]
+    current = options.index(incident["category"]) if incident["category"] in options else 0
+    with st.form(key=f"feedback_{number}"):
+        left, right = st.columns(2)
+        left.selectbox(
+            "Category (keep to confirm, change to correct)",
+            options,
+            index=current,
+            key=f"feedback_category_{number}",
+        )
+        right.radio(
+            "Did the fix work?", list(OUTCOMES), horizontal=True, key=f"feedback_outcome_{number}"
+        )
+        st.text_input("Operator", key="feedback_operator", placeholder="who you are")
+        st.text_input("Note", key=f"feedback_note_{number}")
+        # Sent from the callback, before the page reruns: the timeline above then shows it.
+        st.form_submit_button(
+            "Send feedback",
+            on_click=_send_feedback,
+            args=(base_url, number),
+            key=f"feedback_send_{number}",
+        )
+
+
+def _send_feedback(base_url: str, number: int) -> None:
+    state = st.session_state
+    category = state[f"feedback_category_{number}"]
+    operator = state["feedback_operator"].strip()
+    if not operator:
+        state[f"feedback_result_{number}"] = (False, "Say who you are (Operator) first.")
+        return
+    try:
+        stored = send_feedback(
+            base_url,
+            number,
+            category=None if category == NO_VERDICT else category,
+            fix_outcome=OUTCOMES[state[f"feedback_outcome_{number}"]],
+            operator=operator,
+            note=state[f"feedback_note_{number}"].strip(),
+        )
+    except ApiUnavailable as error:
+        state[f"feedback_result_{number}"] = (False, f"Feedback not recorded: {error}")
+        return
+    state[f"feedback_result_{number}"] = (True, f"Feedback #{stored['id']} recorded, thank you.")
 
 
 def _when(iso: str) -> str:

@@ -59,6 +59,18 @@ class IncidentDetail(Incident):
     timeline: list[TimelineEntry]
 
 
+class Feedback(TypedDict):
+    """POST /incidents/{id}/feedback's answer: the feedback as stored."""
+
+    id: int
+    incident_id: int
+    category: str | None
+    fix_outcome: str | None
+    operator: str
+    note: str
+    created_at: str
+
+
 @dataclass(frozen=True, slots=True)
 class Filters:
     """What the operator narrowed the list to; None is "any"."""
@@ -112,6 +124,29 @@ def get_incident(base_url: str, incident_id: int) -> IncidentDetail:
     return cast(IncidentDetail, _get(base_url, f"/incidents/{incident_id}"))
 
 
+def send_feedback(
+    base_url: str,
+    incident_id: int,
+    *,
+    category: str | None,
+    fix_outcome: str | None,
+    operator: str,
+    note: str = "",
+) -> Feedback:
+    """Record an operator's category (confirmed or corrected) and/or the fix's outcome.
+
+    A refusal (an unknown incident, a body the API finds unusable) is an `ApiUnavailable` whose
+    message is the API's reason.
+    """
+    body: dict[str, Any] = {"operator": operator, "note": note}
+    if category is not None:
+        body["category"] = category
+    if fix_outcome is not None:
+        body["fix_outcome"] = fix_outcome
+    path = f"/incidents/{incident_id}/feedback"
+    return cast(Feedback, _call("POST", base_url, path, json=body, accept=(201,)))
+
+
 def filter_choices(base_url: str) -> dict[str, list[str]]:
     """The values each filter takes, read from the API's OpenAPI schema so they never drift."""
     schemas = _get(base_url, "/openapi.json").get("components", {}).get("schemas", {})
@@ -128,9 +163,21 @@ def _get(
     params: dict[str, str | int] | None = None,
     accept: tuple[int, ...] = (200,),
 ) -> dict[str, Any]:
+    return _call("GET", base_url, path, params=params, accept=accept)
+
+
+def _call(
+    method: str,
+    base_url: str,
+    path: str,
+    *,
+    params: dict[str, str | int] | None = None,
+    json: dict[str, Any] | None = None,
+    accept: tuple[int, ...] = (200,),
+) -> dict[str, Any]:
     url = base_url.rstrip("/") + path
     try:
-        response = httpx.get(url, params=params, timeout=TIMEOUT)
+        response = httpx.request(method, url, params=params, json=json, timeout=TIMEOUT)
     except httpx.InvalidURL as error:
         raise ApiUnavailable(f"{base_url!r} is not a valid URL ({error})") from error
     except httpx.UnsupportedProtocol as error:
@@ -140,13 +187,15 @@ def _get(
     except httpx.TransportError as error:
         raise ApiUnavailable(f"cannot reach {url} ({type(error).__name__})") from error
     if response.status_code not in accept:
-        raise ApiUnavailable(f"GET {path} answered {response.status_code}: {_reason(response)}")
+        raise ApiUnavailable(
+            f"{method} {path} answered {response.status_code}: {_reason(response)}"
+        )
     try:
         body = response.json()
     except ValueError as error:
-        raise ApiUnavailable(f"GET {path} did not answer with JSON") from error
+        raise ApiUnavailable(f"{method} {path} did not answer with JSON") from error
     if not isinstance(body, dict):
-        raise ApiUnavailable(f"GET {path} answered with an unexpected shape")
+        raise ApiUnavailable(f"{method} {path} answered with an unexpected shape")
     return cast(dict[str, Any], body)
 
 

@@ -2,6 +2,7 @@
 
     POST /webhooks/github | /webhooks/gitlab | /webhooks/jenkins    ingestion
     GET  /incidents, /incidents/{id}                                the read API
+    POST /incidents/{id}/feedback                                   operators' word
     POST /analyze                                                   the detector on one log
     GET  /healthz, /metrics                                         operations
     GET  /docs, /openapi.json                                       OpenAPI, from FastAPI
@@ -12,18 +13,19 @@ The same app runs under plain uvicorn and under Ray Serve.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
+from recoverops.analysis import Analysis
 from recoverops.classify.catalogue import load_catalogue
 from recoverops.queue import Queue
 from recoverops.settings import MIB, Settings
 from recoverops.store import Store
 
 from .errors import install_handlers
-from .metrics import LatencyMiddleware, Metrics, incident_counts
+from .metrics import LatencyMiddleware, Metrics, incident_counts, store_stage_times
 from .routes import ROUTERS
 from .services import QueueHandle, Services
 
@@ -40,6 +42,7 @@ def create_app(
     store: Store | None = None,
     queue: Queue | None = None,
     max_body_bytes: int = DEFAULT_MAX_BODY_BYTES,
+    refine: Callable[[Analysis], Analysis] | None = None,
 ) -> FastAPI:
     """The app over `store` and `queue`, or over the ones `settings` name.
 
@@ -58,10 +61,12 @@ def create_app(
         catalogue=load_catalogue(tuple(settings.extra_signature_dirs)),
         max_body_bytes=max_body_bytes,
         metrics=Metrics(),
+        refine=refine,
     )
     services.metrics.watch(
         depth=lambda: services.queue.get().depth(),
         incident_counts=lambda: incident_counts(opened),
+        stage_times=lambda: store_stage_times(opened),
     )
     for name in ("github_webhook_secret", "gitlab_webhook_token", "jenkins_webhook_token"):
         if getattr(settings, name) is None:

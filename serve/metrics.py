@@ -2,30 +2,70 @@
 
 Counted as they happen: events received (by source and outcome), requests refused (by route
 and reason), request latency (by route template, method and status). Read from the store and
-the queue at scrape time: queue depth (waiting, in flight) and incidents by category and status.
+the queue at scrape time: queue depth (waiting, in flight), incidents by category and status,
+and the pipeline's stage latencies.
+
+Stage latencies, `recoverops_stage_latency_seconds{stage, quantile}`, over the last hour (at most
+the newest 1,000 of each stage):
+    ingest    delivery received → event stored and queued (timed by this app, as it happens)
+    detect    event received → its incident stored (the event's received_at → processed_at)
+    analyze   incident stored → analyzed (the analyzer's audit entry: started_at → at)
+Detect and analyze happen in the actors, in other processes; they are read from the store's
+timestamps, so every replica reports the same figures and a restart loses none. They are
+gauges over a sliding window, not a Prometheus summary: a window's count and sum go down as
+old samples leave it, which a summary's counters must never do.
+`recoverops_stage_latency_samples{stage}` says how many samples each window holds.
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
-from sqlalchemy import func, select
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from recoverops.queue import QueueDepth
 from recoverops.store import Store
-from recoverops.store.tables import IncidentRow
+from recoverops.store.stages import ANALYZED_VERB
 
 log = logging.getLogger(__name__)
 
 UNMATCHED_ROUTE = "<unmatched>"
 # Ingestion answers in milliseconds; analysis of a large log takes seconds.
 LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+STAGE_WINDOW = timedelta(hours=1)
+STAGE_SAMPLES = 1000
+QUANTILES = (0.5, 0.9, 0.99)
+STAGES = ("ingest", "detect", "analyze")
+
+StageTimes = dict[str, list[float]]
+
+
+class RecentTimes:
+    """The durations observed in this process over the last `window`, at most `limit` of them."""
+
+    def __init__(self, *, window: timedelta = STAGE_WINDOW, limit: int = STAGE_SAMPLES) -> None:
+        self._window = window.total_seconds()
+        self._times: deque[tuple[float, float]] = deque(maxlen=limit)
+        self._lock = threading.Lock()
+
+    def observe(self, seconds: float) -> None:
+        with self._lock:
+            self._times.append((time.monotonic(), seconds))
+
+    def values(self) -> list[float]:
+        oldest = time.monotonic() - self._window
+        with self._lock:
+            return [seconds for at, seconds in self._times if at >= oldest]
 
 
 class Metrics:
@@ -50,35 +90,61 @@ class Metrics:
             buckets=LATENCY_BUCKETS,
             registry=self.registry,
         )
+        # Delivery received → stored and queued, for failures (the ones that are queued).
+        self.ingest = RecentTimes()
 
     def watch(
         self,
         *,
         depth: Callable[[], QueueDepth],
         incident_counts: Callable[[], dict[tuple[str, str], int]],
+        stage_times: Callable[[], StageTimes] | None = None,
     ) -> None:
-        """Read the queue depth and the incident counts at each scrape."""
-        self.registry.register(_StateCollector(depth, incident_counts))
+        """Read the queue depth, the incident counts and the stages' times at each scrape."""
+        self.registry.register(
+            _StateCollector(depth, incident_counts, stage_times or (lambda: {}), self.ingest)
+        )
 
 
 def incident_counts(store: Store) -> dict[tuple[str, str], int]:
-    """Incidents by (category, status).
+    """Incidents by (category, status)."""
+    return store.incident_counts()
 
-    TODO(lead): a `Store.incident_counts()` in recoverops.store would keep table access there.
-    """
-    query = select(IncidentRow.category, IncidentRow.status, func.count()).group_by(
-        IncidentRow.category, IncidentRow.status
-    )
-    with store.transaction() as session:
-        return {(category, status): count for category, status, count in session.execute(query)}
+
+def store_stage_times(store: Store, *, now: datetime | None = None) -> StageTimes:
+    """Seconds each recent detect and analyze stage took, from the store's timestamps."""
+    since = (now or datetime.now(UTC)) - STAGE_WINDOW
+    detect = store.detection_times(since=since, limit=STAGE_SAMPLES)
+    analyze = store.stage_times(verb=ANALYZED_VERB, since=since, limit=STAGE_SAMPLES)
+    return {
+        "detect": [_seconds(start, end) for start, end in detect],
+        "analyze": [_seconds(start, end) for start, end in analyze],
+    }
+
+
+def quantile(values: Sequence[float], q: float) -> float:
+    """The nearest-rank `q` quantile of `values` (not empty)."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(q * len(ordered)) - 1)]
+
+
+def _seconds(start: datetime, end: datetime) -> float:
+    # Clocks of different processes: a stage never takes less than nothing.
+    return max(0.0, (end - start).total_seconds())
 
 
 class _StateCollector(Collector):
     def __init__(
-        self, depth: Callable[[], QueueDepth], counts: Callable[[], dict[tuple[str, str], int]]
+        self,
+        depth: Callable[[], QueueDepth],
+        counts: Callable[[], dict[tuple[str, str], int]],
+        stage_times: Callable[[], StageTimes],
+        ingest: RecentTimes,
     ) -> None:
         self._depth = depth
         self._counts = counts
+        self._stage_times = stage_times
+        self._ingest = ingest
 
     def collect(self) -> Iterator[Metric]:
         # A scrape never fails for a service that is down: its series are left out and
@@ -107,6 +173,33 @@ class _StateCollector(Collector):
             for (category, status), count in sorted(counts.items()):
                 incidents.add_metric([category, status], count)
             yield incidents
+        try:
+            times = {"ingest": self._ingest.values(), **self._stage_times()}
+        except Exception as error:
+            log.warning("metrics: stage latencies unavailable: %s", type(error).__name__)
+            times = {"ingest": self._ingest.values()}
+        yield from _stage_families(times)
+
+
+def _stage_families(times: StageTimes) -> Iterator[Metric]:
+    latency = GaugeMetricFamily(
+        "recoverops_stage_latency_seconds",
+        "Pipeline stage latency quantiles over the last hour (newest 1,000 per stage).",
+        labels=["stage", "quantile"],
+    )
+    samples = GaugeMetricFamily(
+        "recoverops_stage_latency_samples",
+        "How many stage completions the latency window holds.",
+        labels=["stage"],
+    )
+    for stage in STAGES:
+        values = times.get(stage, [])
+        samples.add_metric([stage], len(values))
+        if values:
+            for q in QUANTILES:
+                latency.add_metric([stage, f"{q:g}"], quantile(values, q))
+    yield latency
+    yield samples
 
 
 def route_label(scope: Scope) -> str:

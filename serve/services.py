@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from recoverops.analysis import Analysis
 from recoverops.classify.catalogue import Catalogue
 from recoverops.queue import Queue, open_queue
 from recoverops.settings import Settings
@@ -44,3 +46,6 @@ class Services:
     catalogue: Catalogue
     max_body_bytes: int
     metrics: Metrics = field(default_factory=Metrics)
+    # Combines a served model's verdict into an analysis, falling back to the rules by itself
+    # (`serve.classifier_client`); None: the rules alone.
+    refine: Callable[[Analysis], Analysis] | None = None

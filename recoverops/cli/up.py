@@ -1,7 +1,12 @@
 """`recoverops up`: the whole system on this machine, with its embedded defaults.
 
-Local Ray, the HTTP app on Ray Serve, the detector pool and remediators (actors), and the
+Local Ray, the HTTP app on Ray Serve, the classifier deployment, the pipeline's actors (source
+actors, the detector pool, the analyzer, the remediators; see `recoverops.actors`), and the
 dashboard; it prints where each is and stops them all on Ctrl-C or SIGTERM.
+
+The classifier starts whether or not the MLflow store has a champion yet: until one exists it
+answers "no model" and the detector and `POST /analyze` use the rules alone; the first
+`recoverops train` that promotes is picked up by its alias polling, with no restart.
 """
 
 from __future__ import annotations
@@ -48,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
     import ray
     from ray import serve
 
-    from recoverops.actors import start_supervisor
+    from recoverops.actors import DetectorConfig, PoolConfig, start_supervisor
+    from recoverops.actors.retrainer import start_retrainer
+    from recoverops.serve.classifier import APP_NAME, classifier_application
     from recoverops.serve.ray_app import serve_application
 
     dashboard: subprocess.Popen[bytes] | None = None
@@ -59,10 +66,25 @@ def run(args: argparse.Namespace) -> int:
         signal.signal(number, lambda *_: stop.set())
     try:
         serve.start(http_options={"host": args.host, "port": args.port})
-        serve.run(serve_application(settings), name="recoverops", route_prefix="/")
-        supervisor, detectors = start_supervisor(settings)
+        classifier = serve.run(classifier_application(settings), name=APP_NAME, route_prefix=None)
+        serve.run(
+            serve_application(settings, classifier=APP_NAME), name="recoverops", route_prefix="/"
+        )
+        supervisor, detectors = start_supervisor(
+            settings, config=PoolConfig(detector=DetectorConfig(classifier=APP_NAME))
+        )
+        serving = classifier.status.remote().result(timeout_s=60)["model"]
+        _say(f"classifier: {serving} (follows {settings.model_name}@champion)")
         _say(f"API on http://{args.host}:{args.port} (docs at /docs)")
-        _say(f"{len(detectors)} detectors on the queue; data under {settings.home}")
+        _say(
+            f"{len(detectors)} detectors on the queue, the analyzer, and a source actor and a"
+            f" remediator per CI system; data under {settings.home}"
+        )
+        retrainer = start_retrainer(settings)
+        _say(
+            f"retrainer: a training run per {settings.retrain_min_new_labels} new labels"
+            f" (checked every {settings.retrain_check_s:g}s)"
+        )
         if args.dashboard_port and DASHBOARD.is_file():
             dashboard = subprocess.Popen(
                 [
@@ -88,6 +110,7 @@ def run(args: argparse.Namespace) -> int:
         _say("ready; Ctrl-C or SIGTERM stops everything")
         stop.wait()
         _say("stopping")
+        ray.get(retrainer.stop.remote(), timeout=30)
         ray.get(supervisor.stop.remote(), timeout=60)
     except RecoverOpsError as error:
         _say(f"cannot start: {error}")

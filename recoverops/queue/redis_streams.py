@@ -18,6 +18,11 @@ import redis
 from recoverops.queue.base import DEFAULT_LEASE, Message, QueueDepth
 
 DEFAULT_GROUP = "recoverops"
+# Seconds to connect and to wait for any one reply. A hung Redis must fail a request (503) or a
+# claim (retried by the detector's loop) quickly instead of blocking it; every command here is
+# O(batch), so a healthy server answers well inside this.
+CONNECT_TIMEOUT = 2.0
+SOCKET_TIMEOUT = 3.0
 
 # Enqueue only when the key is not queued yet; one script, so two producers cannot both add it.
 _ENQUEUE = """
@@ -69,7 +74,13 @@ class RedisStreamQueue:
     def from_url(
         cls, url: str, *, stream: str, lease: timedelta = DEFAULT_LEASE
     ) -> RedisStreamQueue:
-        return cls(redis.Redis.from_url(url, decode_responses=True), stream=stream, lease=lease)
+        client = redis.Redis.from_url(
+            url,
+            decode_responses=True,
+            socket_connect_timeout=CONNECT_TIMEOUT,
+            socket_timeout=SOCKET_TIMEOUT,
+        )
+        return cls(client, stream=stream, lease=lease)
 
     def enqueue(self, key: str, payload: Mapping[str, Any]) -> bool:
         added = self._enqueue(keys=[self.stream, self.keys], args=[key, json.dumps(dict(payload))])

@@ -1,7 +1,14 @@
 """The app's routes, one module per resource."""
 
-from . import analyze, health, incidents, metrics, webhooks
+from . import analyze, feedback, health, incidents, metrics, webhooks
 
-ROUTERS = (webhooks.router, incidents.router, analyze.router, health.router, metrics.router)
+ROUTERS = (
+    webhooks.router,
+    incidents.router,
+    feedback.router,
+    analyze.router,
+    health.router,
+    metrics.router,
+)
 
 __all__ = ["ROUTERS"]

@@ -24,7 +24,8 @@ def analyze(body: LogBody, services: ServicesDep) -> dict[str, Any]:
     """Analyze a log sent as `text/plain`, or as JSON `{"log": "..."}`.
 
     The answer has the shape of `recoverops analyze --json`: category, confidence, summary,
-    evidence (1-based line numbers of the log as sent), failing step and signatures.
+    evidence (1-based line numbers of the log as sent), failing step and signatures, the anomaly
+    score and which classifier decided (`decided_by`: "rules" or "model:<name>/<version>").
     """
     if body.media_type == JSON:
         log = parse_json_object(body.raw).get("log")
@@ -42,4 +43,6 @@ def analyze(body: LogBody, services: ServicesDep) -> dict[str, Any]:
         catalogue=services.catalogue,
         window_lines=services.settings.analysis_window_lines,
     )
+    if services.refine is not None:  # the served model, when there is one; never fails
+        analysis = services.refine(analysis)
     return analysis.to_json()

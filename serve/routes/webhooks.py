@@ -11,6 +11,7 @@ delivery; an event stored before the queue failed is queued by its redelivery).
 from __future__ import annotations
 
 import logging
+import time
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -129,6 +130,7 @@ def _github_document(body: Body) -> dict[str, Any]:
 
 
 def _accept(services: Services, source: Source, delivery: Delivery) -> Accepted:
+    started = time.perf_counter()
     try:
         ingested = ingest(services.store, services.queue, source=source, delivery=delivery)
     except (SQLAlchemyError, RedisError, OSError) as error:
@@ -138,6 +140,8 @@ def _accept(services: Services, source: Source, delivery: Delivery) -> Accepted:
             "unavailable",
             f"the store or the queue is unavailable ({type(error).__name__}); retry the delivery",
         ) from error
+    if ingested.queued:  # the ingest stage: received → stored and queued
+        services.metrics.ingest.observe(time.perf_counter() - started)
     outcome = "redelivered" if ingested.redelivery else "stored"
     services.metrics.received.labels(source=source.value, outcome=outcome).inc()
     return Accepted(

@@ -121,7 +121,13 @@ def store(settings: Settings) -> Iterator[Store]:
     opened.close()
 
 
-def store_failure(store: Store, body: dict[str, Any], *, delivery_id: str | None = None) -> int:
+def store_failure(
+    store: Store,
+    body: dict[str, Any],
+    *,
+    delivery_id: str | None = None,
+    received_at: datetime | None = None,
+) -> int:
     """Store a GitHub workflow_job failure as ingestion does; its event id."""
     job = body["workflow_job"]
     target = f"{body['repository']['full_name']}:{job['workflow_name']}/{job['name']}"
@@ -129,7 +135,7 @@ def store_failure(store: Store, body: dict[str, Any], *, delivery_id: str | None
         source=Source.GITHUB,
         kind=f"workflow_job.{body['action']}",
         delivery_id=delivery_id or str(uuid.uuid4()),
-        received_at=datetime.now(UTC),
+        received_at=received_at or datetime.now(UTC),
         payload_ref="inline",
     )
     payload = {"failure": True, "target": target, "body": body}

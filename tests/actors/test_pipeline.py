@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -20,12 +20,13 @@ import pytest
 import ray
 import redis
 
-from recoverops.actors import DetectorConfig, Handle, PoolConfig, start_supervisor
+from recoverops.actors import DetectorConfig, Handle, PoolConfig, SourceConfig, start_supervisor
 from recoverops.actors.remediator import VERB, subject_of
 from recoverops.incidents import IncidentStatus
 from recoverops.queue import Queue, open_queue
 from recoverops.queue.factory import STREAM_PREFIX
 from recoverops.store import Store, StoredIncident
+from recoverops.store.stages import ANALYZED_VERB
 from recoverops.taxonomy import Category
 from tests.actors.conftest import (
     GitHub,
@@ -78,7 +79,9 @@ def running(home: Path, *, redis_url: str | None = None) -> Iterator[System]:
         config = PoolConfig(
             detectors=2,
             detector=DetectorConfig(queue=queue_name, lease=LEASE, batch=5, idle_wait=0.05),
-            systems=("github",),  # one remediator is enough here
+            systems=("github",),  # one source actor and one remediator are enough here
+            # Sweeps often, but leaves what the tests queue themselves to them (grace).
+            source=SourceConfig(interval=0.2, grace=timedelta(seconds=30)),
             check_interval=0.2,
         )
         supervisor, _ = start_supervisor(settings, config=config, checkpoint=checkpoint_at(gate))
@@ -142,7 +145,10 @@ def test_a_stored_failure_flows_to_an_analyzed_incident(system: System) -> None:
     assert incident.category is Category.DEPLOY_NETWORK
     assert incident.target.startswith("github:Codertocat/Hello-World:CodeQL/job-")
     assert any("failed to lookup address" in e["text"] for e in incident.evidence)
-    plans = system.store.audit_entries(subject=subject_of(incident.id))
+    [context] = system.store.audit_entries(subject=subject_of(incident.id), verb=ANALYZED_VERB)
+    assert (context.actor, context.detail["event_id"]) == ("analyzer", event_id)
+    assert incident.analysis is not None and incident.analysis["context"]["occurrences"] == 1
+    plans = system.store.audit_entries(subject=subject_of(incident.id), verb=VERB)
     assert [(p.actor, p.verb) for p in plans] == [("remediator:github", VERB)]
     assert plans[0].detail["dry_run"] is True
     assert plans[0].detail["plan"]["actions"][0]["kind"] == "rerun_job"
@@ -161,7 +167,38 @@ def test_repeated_failures_of_one_job_are_one_incident(system: System) -> None:
     incident = system.store.get_incident(incidents[0])
     assert incident is not None
     assert (incident.occurrences, incident.category) == (2, Category.DEPLOY_NETWORK)
-    assert len(system.store.audit_entries(subject=subject_of(incident.id))) == 2
+    assert len(system.store.audit_entries(subject=subject_of(incident.id), verb=VERB)) == 2
+    assert len(system.store.audit_entries(subject=subject_of(incident.id), verb=ANALYZED_VERB)) == 2
+
+
+def test_a_stored_failure_that_was_never_queued_is_swept_and_analyzed(system: System) -> None:
+    # Stored a minute ago, and the process died before queueing it: only the sweep finds it.
+    received = datetime.now(UTC) - timedelta(minutes=1)
+    event_id = store_failure(system.store, system.github.new_job(), received_at=received)
+
+    incident = wait_for(partial(analyzed, system.store, event_id), what="the swept event")
+    wait_for(partial(drained, system.queue), what="the ack")
+
+    assert incident.occurrences == 1
+    sources = system.status()["sources"]
+    assert sources["github"]["enqueued"] >= 1 and sources["github"]["running"]
+
+
+def test_an_analyzer_gone_for_good_is_replaced_and_the_detectors_use_the_new_one(
+    system: System,
+) -> None:
+    before = system.status()["replaced"]
+    old: Handle = ray.get(system.supervisor.analyzer.remote())
+    ray.kill(old, no_restart=True)
+
+    wait_for(lambda: system.status()["replaced"] > before, what="a new analyzer")
+    event_id = submit(system)
+
+    incident = wait_for(partial(analyzed, system.store, event_id), what="the analyzed incident")
+    new: Handle = ray.get(system.supervisor.analyzer.remote())
+    assert new != old
+    assert system.status()["analyzer"]["analyzed"] >= 1
+    assert incident.status is IncidentStatus.ANALYZED
 
 
 def kill_mid_event(system: System, *, stage: str, restart: bool) -> None:
@@ -183,7 +220,8 @@ def kill_mid_event(system: System, *, stage: str, restart: bool) -> None:
     assert incident.occurrences == 1
     same_target = system.store.list_incidents(target=incident.target).items
     assert [i.id for i in same_target] == [incident.id]
-    assert len(system.store.audit_entries(subject=subject_of(incident.id))) == 1
+    for verb in (VERB, ANALYZED_VERB):
+        assert len(system.store.audit_entries(subject=subject_of(incident.id), verb=verb)) == 1
     # The pool is whole again: Ray restarted the detector, or the supervisor replaced it.
     status = wait_for(partial(whole, system), what="two live detectors")
     assert victim not in {d["consumer"] for d in status["detectors"]}

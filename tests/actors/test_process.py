@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+from datetime import UTC, datetime
+
 from recoverops.actors import process_event
+from recoverops.actors.process import COVERED_VERB
 from recoverops.connectors import JobRef, LogResult
 from recoverops.detector import analyze_text
-from recoverops.incidents import IncidentStatus
+from recoverops.incidents import Event, IncidentStatus, Source
+from recoverops.models.features import feature_row
 from recoverops.store import Store
 from recoverops.taxonomy import Category
-from tests.actors.conftest import LOG, failure_body, store_failure
+from tests.actors.conftest import FIXTURES, LOG, failure_body, store_failure
+
+WEBHOOKS = FIXTURES / "webhooks"
 
 
 def log_ok(ref: JobRef) -> LogResult:
@@ -19,7 +26,7 @@ def log_gone(ref: JobRef) -> LogResult:
     return LogResult.unavailable("GitHub answered 410 (logs expired)")
 
 
-def test_a_failure_becomes_an_analyzed_incident(store: Store) -> None:
+def test_a_failure_becomes_a_detected_incident(store: Store) -> None:
     event_id = store_failure(store, failure_body())
 
     outcome = process_event(store, event_id, fetch=log_ok, analyze=analyze_text)
@@ -33,8 +40,10 @@ def test_a_failure_becomes_an_analyzed_incident(store: Store) -> None:
     incident = store.get_incident(outcome.incident_id)
     assert incident is not None
     assert incident.target == "github:Codertocat/Hello-World:CodeQL/linters"
-    assert incident.status is IncidentStatus.ANALYZED
+    assert incident.status is IncidentStatus.OPEN  # the analyzer takes it on (test_analyzer.py)
     assert any("failed to lookup address" in e["text"] for e in incident.evidence)
+    # The model's feature row is kept for retraining on operator feedback.
+    assert incident.features == feature_row(analyze_text(LOG.decode()))
     event = store.get_event(event_id)
     assert event is not None and event.incident_id == incident.id
 
@@ -51,6 +60,7 @@ def test_unavailable_logs_become_an_incident_that_says_why(store: Store) -> None
     assert incident.status is IncidentStatus.OPEN
     assert incident.analysis is not None
     assert incident.analysis["summary"] == "logs unavailable: GitHub answered 410 (logs expired)"
+    assert incident.features is None  # nothing to learn from
 
 
 def test_reprocessing_an_event_changes_nothing(store: Store) -> None:
@@ -86,3 +96,22 @@ def test_repeated_failures_of_a_job_are_one_incident(store: Store) -> None:
     assert [o.status for o in outcomes] == ["stored", "stored"]
     assert outcomes[0].incident_id == outcomes[1].incident_id
     assert [i.occurrences for i in store.list_incidents().items] == [2]
+
+
+def test_an_event_its_jobs_report_is_recorded_without_an_incident(store: Store) -> None:
+    suite = json.loads((WEBHOOKS / "github/check_suite/completed.payload.json").read_text())
+    suite["check_suite"]["conclusion"] = "failure"
+    event = Event(Source.GITHUB, "check_suite.completed", "cs-1", datetime.now(UTC), "inline")
+    payload = {"failure": True, "target": "Codertocat/Hello-World:check_suite/1", "body": suite}
+    event_id = store.add_event(event, payload=payload).event_id
+
+    first = process_event(store, event_id, fetch=log_ok, analyze=analyze_text)
+    again = process_event(store, event_id, fetch=log_ok, analyze=analyze_text)
+
+    assert (first.status, first.incident_id, again.status) == ("covered", None, "repeat")
+    assert store.list_incidents().items == ()
+    stored = store.get_event(event_id)
+    assert stored is not None and stored.processed_at is not None
+    [note] = store.audit_entries(subject=f"event:{event_id}")
+    assert (note.verb, note.detail["kind"]) == (COVERED_VERB, "check_suite.completed")
+    assert "check runs" in note.detail["why"]

@@ -97,3 +97,54 @@ def test_an_unreachable_api_is_a_clear_message_not_a_traceback(
     assert not at.exception
     assert not at.error
     assert table_column(at, "id") == [seeded.id]
+
+
+def test_feedback_corrects_the_category_and_shows_on_the_timeline(live_api: LiveApi) -> None:
+    seeded = live_api.seed(SUREFIRE)
+    at = page(live_api.url)
+    at.selectbox(key="incident").select(seeded.id).run()
+    assert at.selectbox(key=f"feedback_category_{seeded.id}").value == seeded.category.value
+
+    at.selectbox(key=f"feedback_category_{seeded.id}").select("build.lint")
+    at.radio(key=f"feedback_outcome_{seeded.id}").set_value("worked")
+    at.text_input(key="feedback_operator").input("alice")
+    at.text_input(key=f"feedback_note_{seeded.id}").input("a checkstyle rule, not a test")
+    at.button(key=f"feedback_send_{seeded.id}").click().run()
+
+    assert not at.exception
+    assert not at.error
+    assert any("recorded" in message.value for message in at.success)
+    timeline = at.dataframe[1].value
+    assert list(timeline["stage"])[-1] == "feedback"
+    assert list(timeline["detail"])[-1] == (
+        f"alice corrected {seeded.category.value} to build.lint, fix worked: "
+        "a checkstyle rule, not a test"
+    )
+    [labelled] = live_api.store.labelled_incidents()
+    assert (labelled.incident_id, labelled.label.value, labelled.fix_outcome) == (
+        seeded.id,
+        "build.lint",
+        "worked",
+    )
+
+
+def test_feedback_without_an_operator_or_a_verdict_is_refused_with_the_reason(
+    live_api: LiveApi,
+) -> None:
+    seeded = live_api.seed(SUREFIRE)
+    at = page(live_api.url)
+    at.selectbox(key="incident").select(seeded.id).run()
+
+    at.button(key=f"feedback_send_{seeded.id}").click().run()  # no operator
+
+    assert not at.exception
+    assert [message.value for message in at.error] == ["Say who you are (Operator) first."]
+
+    at.selectbox(key=f"feedback_category_{seeded.id}").select("(no verdict)")
+    at.text_input(key="feedback_operator").input("alice")
+    at.button(key=f"feedback_send_{seeded.id}").click().run()  # neither category nor outcome
+
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "give a category, a fix_outcome, or both" in at.error[0].value
+    assert live_api.store.feedback_watermark() == 0

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import socket
+import time
+
+import pytest
 import redis
 
 from recoverops.queue import OutboxQueue, RedisStreamQueue, open_queue
 from recoverops.queue.factory import STREAM_PREFIX
+from recoverops.queue.redis_streams import SOCKET_TIMEOUT
 from recoverops.settings import Settings
 from recoverops.store import Store
 from tests.store.server_fixtures import REDIS_URL
@@ -34,3 +39,22 @@ def test_with_redis_a_stream_is_the_queue(
     finally:
         redis_client.delete(stream, f"{stream}:keys")
         store.close()
+
+
+def test_a_hung_redis_fails_fast_instead_of_blocking(sqlite_settings: Settings) -> None:
+    # A server that accepts the connection and never answers: Redis hung, not down.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        port = listener.getsockname()[1]
+        settings = sqlite_settings.model_copy(update={"redis_url": f"redis://127.0.0.1:{port}/0"})
+        store = Store.open(settings)
+        started = time.monotonic()
+        try:
+            with pytest.raises(redis.TimeoutError):
+                open_queue(settings, store, name="hung")
+        finally:
+            store.close()
+        waited = time.monotonic() - started
+
+    assert SOCKET_TIMEOUT <= waited < SOCKET_TIMEOUT + 2.0

@@ -87,6 +87,7 @@ def test_openapi_describes_every_route(sqlite_client: TestClient) -> None:
         "/webhooks/jenkins",
         "/incidents",
         "/incidents/{incident_id}",
+        "/incidents/{incident_id}/feedback",
         "/analyze",
         "/healthz",
         "/metrics",

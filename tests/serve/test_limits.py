@@ -13,7 +13,13 @@ from tests.serve.harness import Backend, github_headers, payload_bytes
 
 FAILED_JOB = "github/workflow_job/completed.failure.with-organization.payload.json"
 LIMIT = 4096
-ROUTES = ("/webhooks/github", "/webhooks/gitlab", "/webhooks/jenkins", "/analyze")
+ROUTES = (
+    "/webhooks/github",
+    "/webhooks/gitlab",
+    "/webhooks/jenkins",
+    "/analyze",
+    "/incidents/1/feedback",
+)
 
 
 def test_the_default_limit_is_five_mebibytes() -> None:
@@ -77,6 +83,7 @@ def test_a_refused_delivery_is_not_stored(sqlite_backend: Backend) -> None:
         ("/webhooks/gitlab", "text/json"),
         ("/webhooks/jenkins", "application/xml"),
         ("/analyze", "application/octet-stream"),
+        ("/incidents/1/feedback", "text/plain"),
     ],
 )
 def test_another_media_type_is_refused(

@@ -1,14 +1,17 @@
-"""GET /metrics: what was received and refused, how deep the queue is, incidents by category."""
+"""GET /metrics: what was received and refused, how deep the queue is, incidents by category,
+and the pipeline's stage latencies."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from recoverops.incidents import Event, Source
 from recoverops.serve import create_app
+from recoverops.serve.metrics import quantile
+from recoverops.store.stages import ANALYZED_VERB
 from recoverops.taxonomy import Category
 from tests.serve.harness import Backend, github_headers, payload_bytes, unused_port
 
@@ -132,3 +135,62 @@ def test_a_scrape_leaves_out_what_is_down_and_still_answers(sqlite_backend: Back
 
     assert not any(name == "recoverops_queue_depth" for name, _ in found)
     assert value(found, "recoverops_incidents", category="build.test", status="open") == 1
+
+
+def test_stage_latencies_come_from_the_store_and_outlive_the_app(
+    client: TestClient, backend: Backend
+) -> None:
+    raw = payload_bytes(FAILED_JOB)
+    assert (
+        client.post(
+            "/webhooks/github", content=raw, headers=github_headers("workflow_job", "s-1", raw)
+        ).status_code
+        == 202
+    )
+    # What the actors would have written: detected 2 s after receipt, analyzed 1.5 s after that.
+    store = backend.store
+    received = datetime.now(UTC) - timedelta(seconds=2)
+    event = store.add_event(Event(Source.GITHUB, "workflow_job.completed", "d", received, "-"))
+    upsert = store.upsert_incident(
+        "fp",
+        target="t",
+        category=Category.BUILD_TEST,
+        source=Source.GITHUB,
+        event_id=event.event_id,
+    )
+    stored = store.get_event(event.event_id)
+    assert stored is not None and stored.processed_at is not None
+    store.record_stage(
+        upsert.incident.id,
+        event_id=event.event_id,
+        actor="analyzer",
+        verb=ANALYZED_VERB,
+        key="context",
+        result={},
+        stage="context",
+        detail="",
+        audit_extra={"started_at": (datetime.now(UTC) - timedelta(seconds=1.5)).isoformat()},
+    )
+
+    found = samples(client)
+
+    for stage in ("ingest", "detect", "analyze"):
+        assert value(found, "recoverops_stage_latency_samples", stage=stage) == 1, stage
+    ingest = value(found, "recoverops_stage_latency_seconds", stage="ingest", quantile="0.5")
+    detect = value(found, "recoverops_stage_latency_seconds", stage="detect", quantile="0.99")
+    analyze = value(found, "recoverops_stage_latency_seconds", stage="analyze", quantile="0.5")
+    assert 0 < ingest < 2
+    assert 2 <= detect < 10
+    assert 1.5 <= analyze < 10
+
+    with backend.client() as restarted:  # a new app over the same store: nothing is lost
+        again = samples(restarted)
+    assert value(again, "recoverops_stage_latency_samples", stage="detect") == 1
+    assert value(again, "recoverops_stage_latency_samples", stage="analyze") == 1
+    assert value(again, "recoverops_stage_latency_samples", stage="ingest") == 0
+
+
+def test_quantiles_are_nearest_rank() -> None:
+    values = [float(n) for n in range(1, 101)]
+    assert [quantile(values, q) for q in (0.5, 0.9, 0.99)] == [50.0, 90.0, 99.0]
+    assert quantile([3.0], 0.99) == 3.0

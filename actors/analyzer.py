@@ -1,0 +1,164 @@
+"""The analyzer: takes a detected incident through the analyze stage.
+
+    incident stored (open) ─► context from history ─► analysis["context"], timeline, audit
+                                                   ─► analyzed (when its log was analyzed)
+
+Root cause and fix proposals are a later stage's work (issue #5); today the stage computes the
+incident's context from the store's history, and records exactly that:
+
+    occurrences, first_seen, last_seen   this fingerprint's history
+    same_failure_elsewhere               incidents on other targets with this failure's
+                                         signature: the same category and failure-chunk
+                                         templates (the fingerprint without its target)
+    other_incidents_of_target            how many other incidents the same job has (capped)
+    signature                            whether the signature could be read back: the
+                                         templates recomputed from the stored evidence
+                                         reproduce the incident's fingerprint
+
+An incident whose log was analyzed moves to `analyzed`; one whose log was unavailable stays
+open, with a `context` timeline entry; a later occurrence of an analyzed incident gets a
+`context` entry too. Everything is one store transaction, once per (incident, event), so a
+retried message (a reclaimed queue entry) records nothing twice. The audit entry keeps when the
+incident was stored (`started_at`), which is what the analyze stage's latency metric reads.
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from recoverops.incidents import IncidentStatus, fingerprint
+from recoverops.logs.templates import mask, template_id
+from recoverops.settings import Settings
+from recoverops.store import StageRecord, Store, StoredIncident
+from recoverops.store.history import STARTED_AT
+from recoverops.store.incident_pages import MAX_PAGE_SIZE
+from recoverops.store.stages import ANALYZED_VERB
+
+ACTOR = "analyzer"
+CONTEXT_KEY = "context"
+CONTEXT_STAGE = "context"
+# How many related incidents the context lists, and how many targets of a category it compares.
+MAX_LISTED = 10
+MAX_TARGETS = 500
+
+
+def analyze_incident(store: Store, incident_id: int, *, event_id: int) -> StageRecord | None:
+    """Record the analyze stage of `incident_id` for the occurrence `event_id` (None: no such
+    incident)."""
+    incident = store.get_incident(incident_id)
+    if incident is None:
+        return None
+    event = store.get_event(event_id)
+    stored_at = None if event is None else event.processed_at
+    context = incident_context(store, incident)
+    log_analyzed = _log_analyzed(incident)
+    return store.record_stage(
+        incident_id,
+        event_id=event_id,
+        actor=ACTOR,
+        verb=ANALYZED_VERB,
+        key=CONTEXT_KEY,
+        result=context,
+        stage=CONTEXT_STAGE,
+        detail=_detail(incident, context, log_analyzed=log_analyzed),
+        move_to=IncidentStatus.ANALYZED if log_analyzed else None,
+        audit_extra=None if stored_at is None else {STARTED_AT: stored_at.isoformat()},
+    )
+
+
+def incident_context(store: Store, incident: StoredIncident) -> dict[str, Any]:
+    """What the store's history says about the incident (see the module docstring)."""
+    templates = failure_templates(incident)
+    elsewhere: list[dict[str, Any]] = []
+    if templates:
+        targets = [
+            target
+            for target in store.incident_targets(category=incident.category, limit=MAX_TARGETS)
+            if target != incident.target
+        ]
+        fingerprints = [
+            fingerprint(target=target, category=incident.category, template_ids=templates)
+            for target in targets
+        ]
+        elsewhere = [
+            {
+                "incident_id": other.id,
+                "target": other.target,
+                "status": other.status.value,
+                "occurrences": other.occurrences,
+                "last_seen": other.last_seen.isoformat(),
+            }
+            for other in store.incidents_by_fingerprint(fingerprints)[:MAX_LISTED]
+        ]
+    same_target = store.list_incidents(target=incident.target, limit=MAX_PAGE_SIZE).items
+    return {
+        "occurrences": incident.occurrences,
+        "first_seen": incident.first_seen.isoformat(),
+        "last_seen": incident.last_seen.isoformat(),
+        "signature": "verified" if templates else "unavailable",
+        "same_failure_elsewhere": elsewhere,
+        "other_incidents_of_target": len([i for i in same_target if i.id != incident.id]),
+    }
+
+
+def failure_templates(incident: StoredIncident) -> frozenset[str]:
+    """The failure chunk's template ids, recomputed from the stored evidence as the detector
+    computed them; empty when there is no evidence or they do not reproduce the fingerprint."""
+    texts = [e.get("text") for e in incident.evidence]
+    templates = frozenset(template_id(mask(t)) for t in texts if isinstance(t, str))
+    if not templates:
+        return frozenset()
+    again = fingerprint(target=incident.target, category=incident.category, template_ids=templates)
+    return templates if again == incident.fingerprint else frozenset()
+
+
+def _log_analyzed(incident: StoredIncident) -> bool:
+    analysis = incident.analysis or {}
+    return analysis.get("log_format") not in (None, "none")
+
+
+def _detail(incident: StoredIncident, context: dict[str, Any], *, log_analyzed: bool) -> str:
+    summary = (incident.analysis or {}).get("summary") if log_analyzed else None
+    seen = (
+        "first occurrence"
+        if incident.occurrences == 1
+        else f"occurrence {incident.occurrences} since {incident.first_seen:%Y-%m-%d %H:%M} UTC"
+    )
+    others = context["same_failure_elsewhere"]
+    if others:
+        names = ", ".join(o["target"] for o in others[:3])
+        more = f" and {len(others) - 3} more" if len(others) > 3 else ""
+        spread = f"; the same failure on {len(others)} other target(s): {names}{more}"
+    elif context["signature"] == "verified":
+        spread = "; not seen on other targets"
+    else:
+        spread = ""
+    return f"{summary + '; ' if summary else ''}{seen}{spread}"
+
+
+class Analyzer:
+    """Wrapped with `ray.remote` by the supervisor; plain Python here."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._store = Store.open(settings, migrate=False)
+        self._stats = {"analyzed": 0, "repeat": 0, "missing": 0}
+        self._lock = threading.Lock()  # the supervisor lets a few calls run at once
+
+    def analyze(self, incident_id: int, *, event_id: int) -> int | None:
+        """Take the incident through the analyze stage; its audit entry's id (None: no incident)."""
+        record = analyze_incident(self._store, incident_id, event_id=event_id)
+        outcome = "missing" if record is None else "analyzed" if record.recorded else "repeat"
+        with self._lock:
+            self._stats[outcome] += 1
+        return None if record is None else record.audit_id
+
+    def stats(self) -> dict[str, int]:
+        with self._lock:
+            return dict(self._stats)
+
+    def ping(self) -> str:
+        return ACTOR
+
+    def close(self) -> None:
+        self._store.close()
