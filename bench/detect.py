@@ -1,6 +1,8 @@
 """Detection latency: from a webhook's 202 to its analyzed incident, with 10, 100 and 1,000
 events in flight, through `recoverops up` (Ray Serve, the detector pool, SQLite + outbox), and
-the memory of each Ray process while it works.
+the memory of each Ray process while it works. After each batch it also prints the stage
+latencies the system reports itself on GET /metrics (`recoverops_stage_latency_seconds`: ingest,
+detect, analyze; over the last hour, so each row includes the batches before it).
 
 A local stand-in for GitHub answers the job-logs endpoint with the real 302 redirect and serves
 a real failing log, so the detectors fetch, analyze, fingerprint and store as they would.
@@ -30,6 +32,7 @@ from datetime import datetime
 from pathlib import Path
 
 import httpx
+from prometheus_client.parser import text_string_to_metric_families
 
 ROOT = Path(__file__).resolve().parents[1]
 PAYLOAD = ROOT / "tests/fixtures/webhooks/github/workflow_job"
@@ -172,6 +175,18 @@ def analyzed_times(url: str, batch: str, expected: int, timeout: float) -> dict[
         return times
 
 
+def stage_latencies(url: str) -> dict[str, dict[str, float]]:
+    """The system's own stage latency quantiles, from GET /metrics: {stage: {quantile: s}}."""
+    text = httpx.get(f"{url}/metrics", timeout=30).text
+    found: dict[str, dict[str, float]] = {}
+    for family in text_string_to_metric_families(text):
+        if family.name != "recoverops_stage_latency_seconds":
+            continue
+        for sample in family.samples:
+            found.setdefault(sample.labels["stage"], {})[sample.labels["quantile"]] = sample.value
+    return found
+
+
 def ray_memory() -> list[tuple[str, int]]:
     """(process title, RSS in MiB) of the Ray worker processes, from /proc."""
     found = []
@@ -200,6 +215,7 @@ def main() -> int:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     rows = []
+    stages: list[tuple[int, dict[str, dict[str, float]]]] = []
     memory: list[tuple[str, int]] = []
     with tempfile.TemporaryDirectory(prefix="recoverops-detect-") as tmp, github() as gh:
         with system(Path(tmp) / "home", gh, port) as (url, _):
@@ -209,6 +225,7 @@ def main() -> int:
                 done = analyzed_times(url, batch, len(accepted), timeout=60 + size)
                 if size == max(sizes):
                     memory = ray_memory()
+                stages.append((size, stage_latencies(url)))
                 latencies = sorted(done[j] - accepted[j] for j in done if j in accepted)
                 if not latencies:
                     rows.append((size, len(accepted), 0, float("nan"), float("nan")))
@@ -220,6 +237,14 @@ def main() -> int:
     print(f"{'in flight':>9} {'accepted':>9} {'analyzed':>9} {'p50 s':>7} {'p99 s':>7}")
     for size, accepted_n, analyzed_n, p50, p99 in rows:
         print(f"{size:9} {accepted_n:9} {analyzed_n:9} {p50:7.2f} {p99:7.2f}")
+    print("stage latencies the system reports (GET /metrics, last hour), p50 / p99 s:")
+    for size, found in stages:
+        cells = []
+        for stage in ("ingest", "detect", "analyze"):
+            q = found.get(stage, {})
+            p50, p99 = q.get("0.5", float("nan")), q.get("0.99", float("nan"))
+            cells.append(f"{stage} {p50:.3f} / {p99:.3f}")
+        print(f"  after {size:5}: " + "; ".join(cells))
     print("Ray worker processes at the largest batch (RSS MiB):")
     for title, mib in memory:
         print(f"  {title:40} {mib:6}")

@@ -2,8 +2,11 @@
 
 One scikit-learn pipeline: each text column through its own vectoriser (character n-grams on the
 masked chunk, words on the chunk, the step and the signature tokens), the rules' scores as
-numbers, a linear learner, and probability calibration fitted by cross-validation. The
-novelty score (`models.anomaly`) is fitted on the same rows and given with every prediction.
+numbers, a learner (`models.learners`), and probability calibration fitted by cross-validation.
+The novelty score (`models.anomaly`) is fitted on the same rows and given with every prediction.
+
+The defaults are what `bench/ml_quality.py` measured best on projects never seen in training:
+the linear learner with the rules' scores and verdict as features, temperature scaling.
 """
 
 from __future__ import annotations
@@ -15,16 +18,16 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 from sklearn.calibration import CalibratedClassifierCV
-from sklearn.compose import ColumnTransformer
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import MaxAbsScaler
+from threadpoolctl import threadpool_limits
 
 from .anomaly import NoveltyScorer
-from .features import FEATURE_COLUMNS, RULE_SCORE_COLUMNS
+from .features import FEATURE_COLUMNS
+from .learners import Learner, build_learner
 
-Learner = Literal["linear"]
+# "temperature" (one parameter over the learner's logits) keeps the learner's ranking, so its
+# macro-F1, and was the best calibrated of the three on held-out projects; "none" uses the
+# learner's own probabilities (bench/ml_quality.py).
+Calibration = Literal["temperature", "sigmoid", "isotonic", "none"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,43 +44,17 @@ class ModelConfig:
     # Whether the rules' scores are features (the stacked combination) or not (model alone).
     use_rules: bool = True
     C: float = 4.0
+    calibration: Calibration = "temperature"
     calibration_folds: int = 3
     random_state: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def _columns(config: ModelConfig) -> ColumnTransformer:
-    parts: list[tuple[str, Any, Any]] = [
-        (
-            "templates",
-            TfidfVectorizer(
-                analyzer="char_wb",
-                ngram_range=(3, 5),
-                min_df=2,
-                sublinear_tf=True,
-                max_features=60_000,
-            ),
-            "templates",
-        ),
-        (
-            "chunk",
-            TfidfVectorizer(
-                token_pattern=r"[A-Za-z_][A-Za-z0-9_.:-]+",
-                min_df=2,
-                sublinear_tf=True,
-                lowercase=True,
-            ),
-            "chunk",
-        ),
-        ("step", TfidfVectorizer(token_pattern=r"[A-Za-z_][A-Za-z0-9_.:-]+", min_df=1), "step"),
-        ("format", TfidfVectorizer(token_pattern=r"\S+"), "log_format"),
-    ]
-    if config.use_rules:
-        parts += [
-            ("signatures", TfidfVectorizer(token_pattern=r"\S+", sublinear_tf=True), "signatures"),
-            ("rule_scores", MaxAbsScaler(), list(RULE_SCORE_COLUMNS)),
-        ]
-    return ColumnTransformer(parts, sparse_threshold=1.0)
+def _one_thread() -> threadpool_limits:
+    """BLAS and OpenMP on one thread. Their spinning workers on a busy 2-core machine made a fit
+    4x (linear) to 200x (boosting) slower than one thread does (measured with other processes
+    running); the model runs in worker pools that already use every core."""
+    return threadpool_limits(limits=1)
 
 
 class FailureModel:
@@ -86,37 +63,56 @@ class FailureModel:
     def __init__(self, config: ModelConfig | None = None) -> None:
         self.config = config or ModelConfig()
         self.classes_: tuple[str, ...] = ()
-        self._pipeline: Pipeline | None = None
+        self._estimator: Any = None
         self._novelty: NoveltyScorer | None = None
 
     def fit(self, rows: pd.DataFrame, labels: Sequence[str]) -> FailureModel:
         y = np.asarray(list(labels), dtype=object)
+        missing = [c for c in FEATURE_COLUMNS if c not in rows.columns]
+        if missing:
+            raise ValueError(f"rows lack the feature columns {', '.join(missing)}")
         if len(y) != len(rows):
             raise ValueError(f"{len(rows)} rows but {len(y)} labels")
         classes = sorted(set(y))
         if len(classes) < 2:
             raise ValueError("training needs examples of at least two classes")
         smallest = min(int((y == c).sum()) for c in classes)
-        learner = LogisticRegression(
+        learner = build_learner(
+            self.config.learner,
+            use_rules=self.config.use_rules,
             C=self.config.C,
-            max_iter=2000,
-            class_weight="balanced",
             random_state=self.config.random_state,
         )
+        # Each calibration fold needs every class in its training part; with fewer examples of
+        # the smallest class than folds, the learner's own probabilities are used. The
+        # calibrator is fitted on out-of-fold predictions and the learner refitted on every row
+        # (ensemble=False): an ensemble of fold models, each fitted on two thirds of the few
+        # rows there are, lost 0.03-0.04 macro-F1 in grouped CV.
         folds = min(self.config.calibration_folds, smallest)
-        head: Any = (
-            CalibratedClassifierCV(learner, method="sigmoid", cv=folds) if folds >= 2 else learner
-        )
-        self._pipeline = Pipeline([("features", _columns(self.config)), ("learner", head)])
-        self._pipeline.fit(rows[list(FEATURE_COLUMNS)], y)
-        self.classes_ = tuple(str(c) for c in self._pipeline.classes_)
+        model: Any = learner
+        if self.config.calibration != "none" and folds >= 2:
+            model = CalibratedClassifierCV(
+                learner, method=self.config.calibration, cv=folds, ensemble=False
+            )
+        with _one_thread():
+            self._estimator = model.fit(rows[list(FEATURE_COLUMNS)], y)
+        self.classes_ = tuple(str(c) for c in self._estimator.classes_)
         self._novelty = NoveltyScorer().fit(rows)
         return self
 
+    @property
+    def calibrated(self) -> bool:
+        """Whether the probabilities come through a fitted calibrator."""
+        return isinstance(self._estimator, CalibratedClassifierCV)
+
     def predict_proba(self, rows: pd.DataFrame) -> np.ndarray:
-        if self._pipeline is None:
+        if self._estimator is None:
             raise RuntimeError("the model is not fitted")
-        proba: np.ndarray = self._pipeline.predict_proba(rows[list(FEATURE_COLUMNS)])
+        missing = [c for c in FEATURE_COLUMNS if c not in rows.columns]
+        if missing:
+            raise ValueError(f"rows lack the feature columns {', '.join(missing)}")
+        with _one_thread():
+            proba: np.ndarray = self._estimator.predict_proba(rows[list(FEATURE_COLUMNS)])
         return proba
 
     def predict(self, rows: pd.DataFrame) -> list[Prediction]:

@@ -57,6 +57,10 @@ class Analysis:
     # neighbours): what a learned model reads beside the signature hits.
     chunk: tuple[str, ...] = field(default=(), repr=False)
     fix: Any = None
+    # How unlike the training failures this one is, in [0, 1] (None: no model has looked), and
+    # which classifier gave the verdict: "rules", or "model:<name>/<version>".
+    anomaly: float | None = None
+    decided_by: str = "rules"
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of `recoverops analyze --json` and the HTTP API."""
@@ -80,4 +84,6 @@ class Analysis:
                 }
             ),
             "signatures": sorted({h.signature for h in self.hits if h.location != "log"}),
+            "anomaly": None if self.anomaly is None else round(self.anomaly, 3),
+            "decided_by": self.decided_by,
         }

@@ -14,6 +14,8 @@ def render_report(*, name: str, text: str, analysis: Analysis, context: int = 2)
         f"  category:   {analysis.category.value}  (confidence {analysis.confidence:.2f})",
         f"  summary:    {analysis.summary}",
         f"  log format: {analysis.log_format}",
+        f"  decided by: {analysis.decided_by}"
+        + ("" if analysis.anomaly is None else f"  (anomaly {analysis.anomaly:.2f})"),
     ]
     if step is not None:
         code = f", exit code {step.exit_code}" if step.exit_code is not None else ""

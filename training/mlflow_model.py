@@ -82,8 +82,24 @@ def log_failure_model(model: FailureModel, example: pd.DataFrame) -> str:
         python_model=FailureModelPyfunc(model),
         signature=signature(model.classes_),
         input_example=example[list(FEATURE_COLUMNS)].head(2),
+        # Named, not inferred: inference runs the model in a subprocess (~2.5 s a run), and the
+        # pickled wrapper needs recoverops itself, which inference would not name.
+        pip_requirements=_requirements(),
     )
     return str(info.model_uri)
+
+
+def _requirements() -> list[str]:
+    from importlib.metadata import version
+
+    import sklearn
+
+    return [
+        f"recoverops=={version('recoverops')}",
+        f"mlflow=={mlflow.__version__}",
+        f"scikit-learn=={sklearn.__version__}",
+        f"pandas=={pd.__version__}",
+    ]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,15 +1,23 @@
-"""`recoverops analyze PATH... [--json]`: what failed, why, and where, for each log."""
+"""`recoverops analyze PATH... [--json]`: what failed, why, and where, for each log.
+
+When the settings' MLflow store has a `@champion` model, it refines the rules' verdict in this
+process (`models.combine`); otherwise the rules answer alone. A default SQLite store that does
+not exist is not created, and MLflow is not even imported then, so analyze stays fast.
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
 from pydantic import ValidationError
 
+from recoverops.analysis import Analysis
 from recoverops.classify.catalogue import Catalogue, load_catalogue
 from recoverops.detector import analyze_text
 from recoverops.errors import ConfigurationError, InputError
@@ -59,6 +67,30 @@ def _load(settings: Settings) -> Catalogue:
     return load_catalogue(tuple(settings.extra_signature_dirs))
 
 
+_SQLITE = "sqlite:///"
+
+
+def _champion(settings: Settings) -> Callable[[Analysis], Analysis] | None:
+    """The champion as a refining step, or None: no store, no champion, or a store that fails."""
+    uri = settings.mlflow_tracking_uri
+    if uri.startswith(_SQLITE) and not Path(uri.removeprefix(_SQLITE)).is_file():
+        return None  # nobody trained here: opening the store would create it
+    try:
+        from recoverops.models.combine import refine
+        from recoverops.training.mlflow_model import load_alias
+
+        loaded = load_alias(settings)
+    except Exception as error:  # a broken or unreachable store must not stop an analysis
+        sys.stderr.write(f"recoverops: the model store failed ({error}); using the rules alone\n")
+        return None
+    if loaded is None:
+        return None
+    step: Callable[[Analysis], Analysis] = partial(
+        refine, model=loaded.model, name=f"{loaded.name}/{loaded.version}"
+    )
+    return step
+
+
 def run(args: argparse.Namespace) -> int:
     try:
         settings = Settings()
@@ -66,6 +98,7 @@ def run(args: argparse.Namespace) -> int:
     except (ConfigurationError, ValidationError) as exc:
         sys.stderr.write(f"recoverops: configuration error: {exc}\n")
         return EXIT_CONFIG
+    champion = _champion(settings)
     failed = False
     out: TextIO = sys.stdout
     for index, path in enumerate(args.paths):
@@ -84,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
         analysis = analyze_text(
             text, catalogue=catalogue, window_lines=settings.analysis_window_lines
         )
+        if champion is not None:
+            analysis = champion(analysis)
         if args.json:
             out.write(json.dumps({"input": name, **analysis.to_json()}) + "\n")
         else:

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from recoverops.cli import analyze, api, replay, up
+from recoverops.cli import analyze, api, replay, train, up
 
 EXIT_OK = 0
 
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     replay.register(commands)
     api.register(commands)
     up.register(commands)
+    train.register(commands)
     return parser
 
 

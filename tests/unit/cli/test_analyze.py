@@ -33,6 +33,8 @@ JSON_KEYS = {
     "log_format",
     "failing_step",
     "signatures",
+    "anomaly",
+    "decided_by",
 }
 # A line no shipped signature knows; the operator folder below teaches it.
 CUSTOM_LINE = "FLUXCAPACITOR E42: chrono drift exceeds tolerance on node dmc-12"
@@ -50,10 +52,12 @@ signatures:
 
 
 @pytest.fixture(autouse=True)
-def clean_environment(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def clean_environment(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
     for name in list(os.environ):
         if name.startswith("RECOVEROPS_"):
             monkeypatch.delenv(name)
+    # An empty home: a champion model trained in the working directory must not change verdicts.
+    monkeypatch.setenv("RECOVEROPS_HOME", str(tmp_path / "home"))
     yield
 
 

@@ -1,0 +1,152 @@
+"""`recoverops train` when the data cannot train a model: exit 1 and one clear line on stderr,
+never a traceback, and nothing logged to MLflow. (Successful runs: test_train_embedded.py.)"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from recoverops.cli.main import main
+from tests.ml_corpus import write_case_corpus
+from tests.serve.harness import unused_port
+
+
+@pytest.fixture
+def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("RECOVEROPS_HOME", str(tmp_path / "home"))
+    for name in ("RECOVEROPS_MLFLOW_URI", "RECOVEROPS_DATABASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    return tmp_path / "home"
+
+
+def run_train(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    code = main(["train", "--no-progress", *argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_a_missing_data_folder_is_exit_1_naming_it(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_train(capsys, "--data", str(tmp_path / "nowhere"))
+
+    assert code == 1 and out == ""
+    assert err == f"recoverops: cannot train: {tmp_path / 'nowhere'}: not a directory\n"
+    assert not (home / "mlflow.db").exists()
+
+
+def test_a_folder_without_a_corpus_is_exit_1_saying_what_was_expected(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "build.log").write_text("make: *** [all] Error 1\n")
+
+    code, out, err = run_train(capsys, "--data", str(tmp_path / "logs"))
+
+    assert code == 1 and out == ""
+    assert "no corpus found (expected index.csv, build-failure-reason/" in err
+    assert "Traceback" not in err and err.count("\n") == 1
+
+
+def test_one_class_only_is_refused_before_any_run(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = write_case_corpus(tmp_path / "tests-only", labels=("build.test",))
+
+    code, _, err = run_train(capsys, "--data", str(corpus), "--json")
+
+    assert code == 1
+    assert "every labelled example is build.test (5 examples)" in err
+    assert "at least two classes" in err
+    assert not (home / "mlflow.db").exists()
+
+
+def test_unlabelled_examples_only_are_refused(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = write_case_corpus(tmp_path / "corpus")
+    index = corpus / "index.csv"
+    with index.open(newline="", encoding="utf-8") as handle:
+        rows = [{**row, "suggested_label": ""} for row in csv.DictReader(handle)]
+    with index.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    code, _, err = run_train(capsys, "--data", str(corpus))
+
+    assert code == 1
+    assert "no labelled examples among 20 found" in err
+
+
+def test_no_held_out_projects_is_refused_with_why(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = write_case_corpus(tmp_path / "corpus")
+    index = corpus / "index.csv"
+    with index.open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    # Two projects that both fall on the training side of the split.
+    for i, row in enumerate(rows):
+        row["project"] = ("pytorch/test-infra", "opentofu/opentofu")[i % 2]
+    with index.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+    code, _, err = run_train(capsys, "--data", str(corpus))
+
+    assert code == 1
+    assert "the held-out side of the project split is empty" in err
+    assert "20 labelled examples from 2 projects" in err
+
+
+def test_the_empty_incident_store_is_the_default_and_has_nothing_to_train_on(
+    home: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, out, err = run_train(capsys)
+
+    assert code == 1 and out == ""
+    assert err == (
+        "recoverops: cannot train: incident store: no labelled examples among 0 found; "
+        "training needs examples with a known category\n"
+    )
+    assert (home / "recoverops.db").is_file()  # the store the settings name was opened
+
+
+def test_bad_usage_is_exit_2(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["train", "--data"])
+    assert exited.value.code == 2
+    assert "--data: expected one argument" in capsys.readouterr().err
+
+
+def test_progress_goes_to_stderr_not_the_json(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = write_case_corpus(tmp_path / "tests-only", labels=("build.test",))
+
+    code = main(["train", "--data", str(corpus), "--json"])
+    out, err = capsys.readouterr()
+
+    assert code == 1 and out == ""
+    assert "featurizing logs: 5/5 in" in err
+
+
+def test_an_unreachable_mlflow_server_is_exit_1_without_its_password(
+    home: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with unused_port() as port:
+        pass  # nothing listens there
+    monkeypatch.setenv("RECOVEROPS_MLFLOW_URI", f"http://ops:s3cret@127.0.0.1:{port}")
+    monkeypatch.setenv("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "0")
+    corpus = write_case_corpus(tmp_path / "corpus")
+
+    code, out, err = run_train(capsys, "--data", str(corpus))
+
+    assert code == 1 and out == ""
+    assert err.startswith(f"recoverops: MLflow at http://ops:***@127.0.0.1:{port} failed: ")
+    assert "Connection refused" in err
+    assert "s3cret" not in err and "Traceback" not in err
