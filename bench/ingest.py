@@ -41,7 +41,9 @@ ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
 stop = threading.Event()
 signal.signal(signal.SIGTERM, lambda *_: stop.set())
 serve.start(http_options={"host": "127.0.0.1", "port": int(sys.argv[1])})
-serve.run(serve_application(Settings()), name="recoverops", route_prefix="/")
+serve.run(
+    serve_application(Settings(), replicas=int(sys.argv[2])), name="recoverops", route_prefix="/"
+)
 print("ready", flush=True)
 stop.wait()
 serve.shutdown()
@@ -50,15 +52,15 @@ ray.shutdown()
 
 
 @contextmanager
-def server(kind: str, port: int, home: Path) -> Iterator[str]:
+def server(kind: str, port: int, home: Path, replicas: int = 1) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECOVEROPS_")}
     env |= {"RECOVEROPS_HOME": str(home), "RECOVEROPS_GITHUB_WEBHOOK_SECRET": SECRET}
     env["RAY_AUTH_MODE"] = "disabled"
     if kind == "uvicorn":
         argv = [sys.executable, "-m", "recoverops.cli.main", "api", "--port", str(port)]
     else:
-        argv = [sys.executable, "-c", SERVE_DRIVER, str(port)]
-    errors = (home.parent / f"{kind}.stderr").open("w+")
+        argv = [sys.executable, "-c", SERVE_DRIVER, str(port), str(replicas)]
+    errors = (home.parent / f"{home.name}.stderr").open("w+")
     process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=errors)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
@@ -149,10 +151,14 @@ def main() -> int:
     parser.add_argument("--clients", type=int, default=16)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    results: dict[str, list[dict[str, float]]] = {"uvicorn": [], "serve": []}
+    # Plain uvicorn is one process; Serve is measured with one ingress replica (one process, as
+    # uvicorn) and with two (what Serve's scaling gives on two cores).
+    servers = {"uvicorn": ("uvicorn", 1), "serve": ("serve", 1), "serve x2": ("serve", 2)}
+    results: dict[str, list[dict[str, float]]] = {name: [] for name in servers}
     with tempfile.TemporaryDirectory(prefix="recoverops-ingest-") as tmp:
-        for kind in results:
-            with server(kind, free_port(), Path(tmp) / kind) as url:
+        for kind, (server_kind, replicas) in servers.items():
+            home = Path(tmp) / kind.replace(" ", "-")
+            with server(server_kind, free_port(), home, replicas) as url:
                 load(url, deliveries(50, f"{kind}-warm"), args.clients)
                 for run in range(args.runs):
                     work = deliveries(args.events, f"{kind}-{run}")
@@ -170,8 +176,9 @@ def main() -> int:
         p99 = statistics.median(r["p99_ms"] for r in runs)
         failed = sum(r["failed"] for r in runs)
         print(f"{kind:10} {rate:9.0f} {p50:8.1f} {p99:8.1f} {failed:8.0f}")
-    ratio = medians["uvicorn"] / medians["serve"]
-    print(f"uvicorn / Serve throughput: {ratio:.2f}x (goal: Serve within 2x of uvicorn)")
+    for kind in ("serve", "serve x2"):
+        ratio = medians["uvicorn"] / medians[kind]
+        print(f"uvicorn / {kind} throughput: {ratio:.2f}x (goal: Serve within 2x of uvicorn)")
     return 0
 
 

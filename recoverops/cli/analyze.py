@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from recoverops.analysis import Analysis
 from recoverops.classify.catalogue import Catalogue, load_catalogue
+from recoverops.cli.arguments import whole_number
 from recoverops.detector import analyze_text
 from recoverops.errors import ConfigurationError, InputError
 from recoverops.inputs import read_log, read_stream
@@ -45,22 +46,12 @@ def register(commands: Any) -> None:
     )
     parser.add_argument(
         "--context",
-        type=_non_negative,
+        type=whole_number(0),
         default=2,
         metavar="N",
         help="lines of context around each evidence line in the report (default 2)",
     )
     parser.set_defaults(run=run)
-
-
-def _non_negative(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
-    if number < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return number
 
 
 def _load(settings: Settings) -> Catalogue:

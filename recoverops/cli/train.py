@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError
 
+from recoverops.cli.arguments import whole_number
 from recoverops.errors import RecoverOpsError
 from recoverops.settings import Settings
 
@@ -46,7 +47,11 @@ def register(commands: Any) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--no-progress", action="store_true", help="no progress on stderr")
     parser.add_argument(
-        "--workers", type=int, default=1, metavar="N", help="processes that read the logs"
+        "--workers",
+        type=whole_number(1),
+        default=1,
+        metavar="N",
+        help="processes that read the logs",
     )
     parser.set_defaults(run=run)
 
@@ -56,9 +61,6 @@ def _say(message: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.workers < 1:
-        _say("--workers must be at least 1")
-        return 2
     try:
         settings = Settings()
     except ValidationError as error:

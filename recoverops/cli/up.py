@@ -22,6 +22,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from recoverops.cli.arguments import whole_number
 from recoverops.errors import RecoverOpsError
 from recoverops.settings import Settings
 
@@ -35,7 +36,13 @@ def register(commands: Any) -> None:
     parser.add_argument("--host", default="127.0.0.1", help="address of the HTTP API")
     parser.add_argument("--port", type=int, default=8000, help="port of the HTTP API")
     parser.add_argument("--dashboard-port", type=int, default=8501, help="0: no dashboard")
-    parser.add_argument("--cpus", type=int, default=2, help="CPUs Ray may use")
+    parser.add_argument("--cpus", type=whole_number(1), default=2, help="CPUs Ray may use")
+    parser.add_argument(
+        "--ingress-replicas",
+        type=whole_number(1),
+        default=1,
+        help="replicas of the HTTP API, one process each (bench/ingest.py measures 1 and 2)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -68,7 +75,9 @@ def run(args: argparse.Namespace) -> int:
         serve.start(http_options={"host": args.host, "port": args.port})
         classifier = serve.run(classifier_application(settings), name=APP_NAME, route_prefix=None)
         serve.run(
-            serve_application(settings, classifier=APP_NAME), name="recoverops", route_prefix="/"
+            serve_application(settings, replicas=args.ingress_replicas, classifier=APP_NAME),
+            name="recoverops",
+            route_prefix="/",
         )
         supervisor, detectors = start_supervisor(
             settings, config=PoolConfig(detector=DetectorConfig(classifier=APP_NAME))
