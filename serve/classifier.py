@@ -38,9 +38,7 @@ from ray.serve import Application
 from recoverops.models.classifier import Prediction
 from recoverops.models.features import FeatureRow, validate_row
 from recoverops.settings import Settings
-from recoverops.training.mlflow_model import LoadedModel
-
-from .model_registry import champion_version, load_version
+from recoverops.training.mlflow_model import LoadedModel, alias_version, load_version
 
 logger = logging.getLogger("recoverops.serve.classifier")
 
@@ -175,7 +173,7 @@ class Classifier:
     def _sync(self) -> None:
         """Serve the pinned version or the champion, loading it first if it is not serving."""
         with self._swap_lock:
-            wanted = self._config.model_version or champion_version(self._settings)
+            wanted = self._config.model_version or alias_version(self._settings)
             current = self._loaded
             if wanted is None or (current is not None and current.version == wanted):
                 return  # no champion yet keeps what serves (nothing, or a pinned version)

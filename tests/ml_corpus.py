@@ -14,6 +14,11 @@ from pathlib import Path
 
 import yaml
 
+from recoverops.detector import analyze_text
+from recoverops.incidents import Source, fingerprint
+from recoverops.models.features import feature_row
+from recoverops.store import Store
+
 CASES = Path(__file__).parent / "fixtures" / "cases"
 BUILD_LABELS = ("build.test", "build.lint", "build.compilation", "build.dependency")
 _LOGCHUNKS_REPO = re.compile(r"log [^/]+/([^@/]+)@([^/]+)/")
@@ -52,3 +57,18 @@ def write_case_corpus(dest: Path, labels: tuple[str, ...] = BUILD_LABELS) -> Pat
         writer.writeheader()
         writer.writerows(rows)
     return dest
+
+
+def store_case_incident(store: Store, case: str, *, target: str) -> int:
+    """The fixture case `case` analyzed from its real log as a detector does, stored as an
+    incident of `target` with its feature row; the incident's id."""
+    analysis = analyze_text((CASES / case / "log.txt").read_text("utf-8", errors="replace"))
+    upsert = store.upsert_incident(
+        fingerprint(target=target, category=analysis.category, template_ids=analysis.templates),
+        target=target,
+        category=analysis.category,
+        source=Source.GITHUB,
+        analysis=analysis,
+        features=feature_row(analysis),
+    )
+    return upsert.incident.id

@@ -118,17 +118,28 @@ def use_tracking(settings: Settings) -> None:
     mlflow.set_registry_uri(settings.mlflow_tracking_uri)
 
 
-def load_alias(settings: Settings, alias: str = CHAMPION) -> LoadedModel | None:
-    """The model version behind `alias`, or None when there is no such model or alias."""
+def alias_version(settings: Settings, alias: str = CHAMPION) -> str | None:
+    """The version `alias` points at, or None when there is no such model or alias (cheap: the
+    classifier deployment asks it on every poll)."""
     use_tracking(settings)
-    client = mlflow.MlflowClient()
     try:
-        version = client.get_model_version_by_alias(settings.model_name, alias)
+        version = mlflow.MlflowClient().get_model_version_by_alias(settings.model_name, alias)
     except mlflow.exceptions.MlflowException:
         return None
-    uri = f"models:/{settings.model_name}/{version.version}"
-    loaded = mlflow.pyfunc.load_model(uri)
-    wrapper = loaded.unwrap_python_model()
+    return str(version.version)
+
+
+def load_version(settings: Settings, version: str) -> LoadedModel:
+    """Version `version` of `settings.model_name`; MlflowException when there is none."""
+    use_tracking(settings)
+    uri = f"models:/{settings.model_name}/{version}"
+    wrapper = mlflow.pyfunc.load_model(uri).unwrap_python_model()
     if not isinstance(wrapper, FailureModelPyfunc):
         raise TypeError(f"{uri} is not a RecoverOps failure model")
-    return LoadedModel(wrapper.model, settings.model_name, str(version.version), uri)
+    return LoadedModel(wrapper.model, settings.model_name, version, uri)
+
+
+def load_alias(settings: Settings, alias: str = CHAMPION) -> LoadedModel | None:
+    """The model version behind `alias`, or None when there is no such model or alias."""
+    version = alias_version(settings, alias)
+    return None if version is None else load_version(settings, version)

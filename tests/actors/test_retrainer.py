@@ -21,16 +21,13 @@ from ray.exceptions import ActorUnavailableError
 
 from recoverops.actors.handles import Handle
 from recoverops.actors.retrainer import WATERMARK_TAG, start_retrainer
-from recoverops.detector import analyze_text
-from recoverops.incidents import Source, fingerprint
-from recoverops.models.features import feature_row
 from recoverops.serve.app import create_app
 from recoverops.settings import Settings
 from recoverops.store import Store
 from recoverops.taxonomy import Category
 from recoverops.training.mlflow_model import CHAMPION, use_tracking
 from tests.actors.conftest import wait_for
-from tests.ml_corpus import BUILD_LABELS, CASES, case_project
+from tests.ml_corpus import BUILD_LABELS, CASES, case_project, store_case_incident
 
 TRAINING_TIMEOUT = 180.0  # a cold Ray worker imports sklearn and MLflow, then trains and logs
 
@@ -74,17 +71,9 @@ def analyzed_incidents(store: Store) -> list[Labelled]:
         meta = yaml.safe_load((case / "case.yaml").read_text("utf-8"))
         if meta["category"] not in BUILD_LABELS:
             continue
-        analysis = analyze_text((case / "log.txt").read_text("utf-8", errors="replace"))
         target = f"github:{case_project(str(meta.get('source', '')), case.name)}:ci/{case.name}"
-        upsert = store.upsert_incident(
-            fingerprint(target=target, category=analysis.category, template_ids=analysis.templates),
-            target=target,
-            category=analysis.category,
-            source=Source.GITHUB,
-            analysis=analysis,
-            features=feature_row(analysis),
-        )
-        made.append(Labelled(upsert.incident.id, Category(meta["category"])))
+        incident = store_case_incident(store, case.name, target=target)
+        made.append(Labelled(incident, Category(meta["category"])))
     return made
 
 

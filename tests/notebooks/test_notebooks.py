@@ -12,14 +12,11 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from recoverops.detector import analyze_text
-from recoverops.incidents import Source, fingerprint
-from recoverops.models.features import feature_row
 from recoverops.settings import Settings
 from recoverops.store import Store
 from recoverops.taxonomy import Category
 from recoverops.training.run import train
-from tests.ml_corpus import BUILD_LABELS, CASES, write_case_corpus
+from tests.ml_corpus import BUILD_LABELS, store_case_incident, write_case_corpus
 
 NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 NAMES = ("01_explore.ipynb", "02_train_and_compare.ipynb", "03_errors_per_class.ipynb")
@@ -37,20 +34,10 @@ def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
     assert result.promoted
     store = Store.open(settings)
     try:
-        log = (CASES / "plain-flake8" / "log.txt").read_text("utf-8", errors="replace")
-        analysis = analyze_text(log)
-        target = "github:reviewdog/errorformat:ci/lint"
-        incident = store.upsert_incident(
-            fingerprint(target=target, category=analysis.category, template_ids=analysis.templates),
-            target=target,
-            category=analysis.category,
-            source=Source.GITHUB,
-            analysis=analysis,
-            features=feature_row(analysis),
-        ).incident
-        store.add_feedback(
-            incident.id, category=Category.BUILD_LINT, fix_outcome=None, operator="sre"
+        incident = store_case_incident(
+            store, "plain-flake8", target="github:reviewdog/errorformat:ci/lint"
         )
+        store.add_feedback(incident, category=Category.BUILD_LINT, fix_outcome=None, operator="sre")
     finally:
         store.close()
     with pytest.MonkeyPatch.context() as env:
