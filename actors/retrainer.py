@@ -90,7 +90,9 @@ def retrain(settings: Settings, watermark: int) -> dict[str, Any]:
 
     store = Store.open(settings, migrate=False)
     try:
-        result = train(settings, store=store)
+        result = train(
+            settings, data_dirs=settings.retrain_data_dirs, store=store, with_incidents=True
+        )
     finally:
         store.close()
     use_tracking(settings)

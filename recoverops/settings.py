@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     promote_max_class_drop: float = Field(default=0.05, ge=0.0, le=1.0)
     # Continuous retraining: a run starts when this many new labelled incidents arrived since the
     # last run, or every `retrain_interval_s` seconds when any did (0 turns the schedule off).
+    # Labelled corpora (os.pathsep-separated folders) the retrainer learns from beside the store's
+    # labelled incidents; empty: the incidents alone.
+    retrain_data_path: str = ""
     retrain_min_new_labels: int = Field(default=50, gt=0)
     retrain_interval_s: float = Field(default=24 * 3600.0, ge=0.0)
     retrain_check_s: float = Field(default=60.0, gt=0.0)
@@ -64,6 +67,10 @@ class Settings(BaseSettings):
     @property
     def mlflow_artifact_root(self) -> Path:
         return (self.home / "mlartifacts").resolve()
+
+    @property
+    def retrain_data_dirs(self) -> list[Path]:
+        return [Path(p) for p in self.retrain_data_path.split(os.pathsep) if p]
 
     @property
     def extra_signature_dirs(self) -> list[Path]:

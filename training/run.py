@@ -92,15 +92,21 @@ def train(
     progress: bool = False,
     labels: Sequence[str] | None = None,
     workers: int = 1,
+    with_incidents: bool = False,
 ) -> TrainResult:
     """Train on `data_dirs` (or, when none are given, the incident store: `store`, or the one the
-    settings name), log the run, register the model and promote it if it beats the champion."""
+    settings name; `with_incidents` adds the store's labelled incidents to the corpora), log the
+    run, register the model and promote it if it beats the champion."""
     config = config or ModelConfig()
     say: Callable[[str], None] = note if progress else _quiet
     started = time.monotonic()
     frame = _load(settings, data_dirs, store, progress=progress, workers=workers)
+    if data_dirs and with_incidents:
+        # Operators' labels beside the corpora: what the retrainer learns from as feedback arrives.
+        frame = pd.concat([frame, _incidents(settings, store)], ignore_index=True)
     data_seconds = time.monotonic() - started
-    rows, train_rows, held_out = _prepare(frame, labels, source=_describe(data_dirs))
+    source = _describe(data_dirs) + (f" and the {INCIDENT_STORE}" if with_incidents else "")
+    rows, train_rows, held_out = _prepare(frame, labels, source=source)
 
     say(
         f"fitting on {len(train_rows)} examples from {train_rows['project'].nunique()} projects"
@@ -119,7 +125,14 @@ def train(
     with mlflow.start_run(experiment_id=experiment) as run:
         run_id = run.info.run_id
         mlflow.log_params(
-            _params(config, data_dirs, labels, frame=frame, train=train_rows, held_out=held_out)
+            _params(
+                config,
+                [*data_dirs, *([INCIDENT_STORE] if with_incidents and data_dirs else [])],
+                labels,
+                frame=frame,
+                train=train_rows,
+                held_out=held_out,
+            )
         )
         timings = {"train_seconds": train_seconds, "data_seconds": data_seconds}
         _log_evaluation(evaluation, card, timings)
@@ -215,16 +228,8 @@ def _load(
 
 
 def _incidents(settings: Settings, store: Store | None) -> pd.DataFrame:
-    try:
-        # Imported here: training from corpora must not depend on the store's dataset code.
-        from .incident_data import incidents_frame
-    except ModuleNotFoundError as error:
-        if error.name != f"{__package__}.incident_data":
-            raise
-        raise TrainingError(
-            "training from the incident store is not available in this version; "
-            "give labelled corpora with --data DIR"
-        ) from None
+    from .incident_data import incidents_frame  # the store's dataset code, only when asked for
+
     opened = Store.open(settings) if store is None else store
     try:
         frame: pd.DataFrame = incidents_frame(opened)
@@ -275,16 +280,15 @@ def _describe(data_dirs: Sequence[Path]) -> str:
 
 def _params(
     config: ModelConfig,
-    data_dirs: Sequence[Path],
+    data_dirs: Sequence[Path | str],
     labels: Sequence[str] | None,
     *,
     frame: pd.DataFrame,
     train: pd.DataFrame,
     held_out: pd.DataFrame,
 ) -> dict[str, Any]:
-    data = (
-        os.pathsep.join(str(Path(d).resolve()) for d in data_dirs) if data_dirs else INCIDENT_STORE
-    )
+    named = [str(d) if d == INCIDENT_STORE else str(Path(d).resolve()) for d in data_dirs]
+    data = os.pathsep.join(named) if named else INCIDENT_STORE
     # Every field of the config, so a field added to ModelConfig is logged without a change here.
     params: dict[str, Any] = {f.name: _param_value(getattr(config, f.name)) for f in fields(config)}
     params |= {

@@ -44,6 +44,11 @@ def register(commands: Any) -> None:
         help="a labelled corpus folder (BugSwarm or LogChunks layout); repeatable. "
         "Default: the incident store",
     )
+    parser.add_argument(
+        "--incidents",
+        action="store_true",
+        help="with --data: add the incident store's labelled incidents to the corpora",
+    )
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--no-progress", action="store_true", help="no progress on stderr")
     parser.add_argument(
@@ -93,6 +98,7 @@ def _train(settings: Settings, args: argparse.Namespace) -> int:
             data_dirs=args.data,
             progress=not args.no_progress,
             workers=args.workers,
+            with_incidents=args.incidents,
         )
     except TrainingError as error:
         _say(f"cannot train: {error}")

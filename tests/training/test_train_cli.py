@@ -1,16 +1,27 @@
 """`recoverops train` when the data cannot train a model: exit 1 and one clear line on stderr,
-never a traceback, and nothing logged to MLflow. (Successful runs: test_train_embedded.py.)"""
+never a traceback, and nothing logged to MLflow; and corpora with the incident store's labels
+(`--incidents`). (The promotion flow: test_train_embedded.py.)"""
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
 
 from recoverops.cli.main import main
-from tests.ml_corpus import write_case_corpus
+from recoverops.settings import Settings
+from recoverops.store import Store
+from recoverops.taxonomy import Category
+from tests.ml_corpus import store_case_incident, write_case_corpus
 from tests.serve.harness import unused_port
+
+# Fixture cases the corpus above leaves out, labelled by an operator instead.
+LABELLED_INCIDENTS = (
+    ("travis-erlang-undefined-record-field", Category.BUILD_COMPILATION),
+    ("travis-conda-packages-not-found", Category.BUILD_DEPENDENCY),
+)
 
 
 @pytest.fixture
@@ -150,3 +161,40 @@ def test_an_unreachable_mlflow_server_is_exit_1_without_its_password(
     assert err.startswith(f"recoverops: MLflow at http://ops:***@127.0.0.1:{port} failed: ")
     assert "Connection refused" in err
     assert "s3cret" not in err and "Traceback" not in err
+
+
+def test_incidents_add_the_operators_labels_to_the_corpora(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = write_case_corpus(tmp_path / "corpus", labels=("build.test", "build.lint"))
+    settings = Settings()
+    store = Store.open(settings)
+    try:
+        for case, category in LABELLED_INCIDENTS:
+            incident = store_case_incident(store, case, target=f"github:ops/{case}:ci/build")
+            store.add_feedback(incident, category=category, fix_outcome=None, operator="sre")
+    finally:
+        store.close()
+
+    code, out, err = run_train(capsys, "--data", str(corpus), "--incidents", "--json")
+
+    assert code == 0, err
+    card = json.loads(out)["card"]
+    assert card["by_source"] == {"bugswarm": 10, "incidents": len(LABELLED_INCIDENTS)}
+    assert set(card["by_class"]) == {
+        "build.test",
+        "build.lint",
+        "build.compilation",
+        "build.dependency",
+    }
+
+
+def test_incidents_without_labels_leave_a_one_class_corpus_refused(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    corpus = write_case_corpus(tmp_path / "tests-only", labels=("build.test",))
+
+    code, _, err = run_train(capsys, "--data", str(corpus), "--incidents")
+
+    assert code == 1
+    assert f"{corpus} and the incident store: every labelled example is build.test" in err
