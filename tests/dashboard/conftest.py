@@ -5,7 +5,7 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,6 +14,7 @@ import httpx
 import pytest
 import uvicorn
 
+from recoverops.analysis import Analysis
 from recoverops.detector import analyze_text
 from recoverops.incidents import Event, IncidentStatus, Source
 from recoverops.queue import OutboxQueue
@@ -42,10 +43,15 @@ class LiveApi:
     url: str
     store: Store
 
-    def seed(self, case: str, number: int = 0) -> Seeded:
-        """An analyzed incident from the real log of fixture case `case`."""
+    def seed(
+        self, case: str, number: int = 0, *, refine: Callable[[Analysis], Analysis] | None = None
+    ) -> Seeded:
+        """An analyzed incident from the real log of fixture case `case` (its analysis passed
+        through `refine`, a learned model's, when given)."""
         log = (CASES / case / "log.txt").read_bytes().decode("utf-8", errors="replace")
         analysis = analyze_text(log)
+        if refine is not None:
+            analysis = refine(analysis)
         seen = START + timedelta(minutes=number)
         event_id = self.store.add_event(
             Event(Source.GITHUB, "workflow_job.completed", f"{case}-{number}", seen, "inline")

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+from functools import partial
+from pathlib import Path
+
 from streamlit.testing.v1 import AppTest
 
+from recoverops.models.classifier import FailureModel
+from recoverops.models.combine import refine
+from tests.champion import corpus_frame
 from tests.dashboard.conftest import APP, LiveApi
 
 SUREFIRE = "plain-maven-surefire-failure"
 STS_DENIED = "plain-aws-sts-accessdenied"
 # One run of the page makes a handful of local HTTP calls; a generous bound for slow CI.
 RUN_TIMEOUT = 20.0
+NOVEL_SHOWN = 0.8  # the dashboard's NOVEL
 
 
 def page(api_url: str) -> AppTest:
@@ -47,9 +54,29 @@ def test_lists_incidents_and_shows_the_chosen_ones_evidence_and_timeline(
     assert metrics["Category"] == seeded.category.value
     assert metrics["Status"] == "analyzed"
     assert metrics["Confidence"].endswith("%")
+    assert "Decided by rules" in [caption.value for caption in at.caption]
     timeline = at.dataframe[1].value
     assert list(timeline["stage"]) == ["open", "analyzed"]
     assert list(timeline["detail"]) == ["detected", "analyzed"]
+
+
+def test_a_model_decided_verdict_shows_the_model_and_its_novelty(
+    live_api: LiveApi, tmp_path: Path
+) -> None:
+    frame = corpus_frame(tmp_path / "corpus")
+    model = FailureModel().fit(frame, frame["label"])
+    # An AWS error: nothing like the build failures the model learned from.
+    seeded = live_api.seed(STS_DENIED, refine=partial(refine, model=model, name="clf/3"))
+
+    at = page(live_api.url)
+    at.selectbox(key="incident").select(seeded.id).run()
+
+    assert not at.exception
+    (provenance,) = [c.value for c in at.caption if c.value.startswith("Decided by")]
+    assert provenance.startswith("Decided by rules · novelty ")
+    novelty = float(provenance.split("novelty ")[1].split()[0])
+    assert novelty >= NOVEL_SHOWN
+    assert "unlike anything the model has seen" in provenance
 
 
 def test_filters_narrow_the_list(live_api: LiveApi) -> None:
