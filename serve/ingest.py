@@ -1,5 +1,9 @@
 """Taking in one delivery: store the raw event, then queue it if it reports a failure.
 
+On the outbox queue a failure is stored and queued in one transaction (the transactional
+outbox); on Redis it is stored, then queued, and the source actors' sweep queues any failure a
+dying process left stored but unqueued.
+
 The event is stored before anything is acknowledged. Every event is stored (a green run is
 history the analyzer will want); only failures are queued for the detectors, and an event with
 nothing to do is marked processed at once. A redelivery finds the event stored and queues it
@@ -11,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from typing import Any
 
 from recoverops.incidents import Event, Source
 from recoverops.store import Store
@@ -41,7 +47,16 @@ def ingest(store: Store, queue: QueueHandle, *, source: Source, delivery: Delive
         received_at=datetime.now(UTC),
         payload_ref=PAYLOAD_INLINE,
     )
-    added = store.add_event(event, payload=delivery.stored_payload())
+    outbox = queue.outbox() if delivery.failure else None
+    if outbox is not None:
+        # Stored and queued in one transaction: a failure is never stored without being queued.
+        added, queued = outbox.add_event_and_enqueue(
+            event, payload=delivery.stored_payload(), message=partial(_message, source, delivery)
+        )
+        if added.created:
+            return Ingested(added.event_id, redelivery=False, queued=queued)
+    else:
+        added = store.add_event(event, payload=delivery.stored_payload())
     if not delivery.failure:
         if added.created:
             store.mark_event_processed(added.event_id)
@@ -50,8 +65,14 @@ def ingest(store: Store, queue: QueueHandle, *, source: Source, delivery: Delive
         stored = store.get_event(added.event_id)
         if stored is not None and stored.processed_at is not None:
             return Ingested(added.event_id, redelivery=True, queued=False)
-    queued = queue.get().enqueue(
-        queue_key(added.event_id),
-        {"event_id": added.event_id, "source": source.value, "kind": delivery.kind},
-    )
+    queued = queue.get().enqueue(*_message(source, delivery, added.event_id))
     return Ingested(added.event_id, redelivery=not added.created, queued=queued)
+
+
+def _message(source: Source, delivery: Delivery, event_id: int) -> tuple[str, dict[str, Any]]:
+    """The queue key and body of a stored failure event."""
+    return queue_key(event_id), {
+        "event_id": event_id,
+        "source": source.value,
+        "kind": delivery.kind,
+    }

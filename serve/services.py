@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from recoverops.analysis import Analysis
 from recoverops.classify.catalogue import Catalogue
-from recoverops.queue import Queue, open_queue
+from recoverops.queue import OutboxQueue, Queue, open_queue
 from recoverops.settings import Settings
 from recoverops.store import Store
 
@@ -36,6 +36,14 @@ class QueueHandle:
                     self._queue = open_queue(self._settings, self._store)
                 queue = self._queue
         return queue
+
+    def outbox(self) -> OutboxQueue | None:
+        """The queue when it is the store's outbox, whose enqueue can share the event's
+        transaction; None for Redis (not opened here: storing must not wait on Redis)."""
+        if self._queue is None and self._settings.redis_url:
+            return None
+        queue = self.get()
+        return queue if isinstance(queue, OutboxQueue) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from recoverops.incidents import Event
 from recoverops.queue.base import DEFAULT_LEASE, Message, QueueDepth
-from recoverops.store import Store
+from recoverops.store import EventAdded, Store
 from recoverops.store.store import Clock, utc_now
 
 
@@ -29,6 +30,18 @@ class OutboxQueue:
 
     def enqueue(self, key: str, payload: Mapping[str, Any]) -> bool:
         return self.store.outbox_enqueue(self.name, key=key, payload=payload, now=self._clock())
+
+    def add_event_and_enqueue(
+        self,
+        event: Event,
+        *,
+        payload: Any,
+        message: Callable[[int], tuple[str, Mapping[str, Any]]],
+    ) -> tuple[EventAdded, bool]:
+        """Store `event` and queue `message(event_id)` in one transaction (see the store's)."""
+        return self.store.add_event_and_enqueue(
+            event, payload=payload, queue=self.name, message=message, now=self._clock()
+        )
 
     def claim(self, consumer: str, *, limit: int = 10) -> list[Message]:
         now = self._clock()

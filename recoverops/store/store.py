@@ -82,6 +82,25 @@ class Store:
         with self.transaction() as session:
             return events.add_event(session, event, payload=payload)
 
+    def add_event_and_enqueue(
+        self,
+        event: Event,
+        *,
+        payload: Any = None,
+        queue: str,
+        message: Callable[[int], tuple[str, Mapping[str, Any]]],
+        now: datetime,
+    ) -> tuple[EventAdded, bool]:
+        """Store the event and, when it is new, put `message(event_id)` (key, payload) on the
+        outbox `queue` in the same transaction: the transactional outbox, so no failure is ever
+        stored without being queued. (event added, whether this call queued it)"""
+        with self.transaction() as session:
+            added = events.add_event(session, event, payload=payload)
+            if not added.created:
+                return added, False
+            key, body = message(added.event_id)
+            return added, outbox.enqueue(session, queue, key=key, payload=body, now=now)
+
     def get_event(self, event_id: int) -> StoredEvent | None:
         with self.transaction() as session:
             return events.get_event(session, event_id)

@@ -99,3 +99,37 @@ def test_an_event_is_marked_processed_once(store: Store) -> None:
     assert not store.mark_event_processed(added.event_id)
     stored = store.get_event(added.event_id)
     assert stored is not None and stored.processed_at is not None
+
+
+def queued_as(event_id: int) -> tuple[str, dict[str, int]]:
+    return f"event:{event_id}", {"event_id": event_id}
+
+
+def test_an_event_and_its_message_are_stored_together_once(store: Store) -> None:
+    first, queued = store.add_event_and_enqueue(
+        github_event("d-9"), payload={"a": 1}, queue="events", message=queued_as, now=RECEIVED
+    )
+    again, queued_again = store.add_event_and_enqueue(
+        github_event("d-9"), payload={"a": 1}, queue="events", message=queued_as, now=RECEIVED
+    )
+
+    assert first.created and queued
+    assert not again.created and not queued_again and again.event_id == first.event_id
+    (entry,) = store.outbox_claim(
+        "events", consumer="c", limit=10, now=RECEIVED, lease_until=RECEIVED + timedelta(1)
+    )
+    assert entry.dedup_key == f"event:{first.event_id}"
+    assert entry.payload == {"event_id": first.event_id}
+
+
+def test_an_event_whose_message_fails_is_not_stored_either(store: Store) -> None:
+    def broken(event_id: int) -> tuple[str, dict[str, int]]:
+        raise RuntimeError(f"cannot queue {event_id}")
+
+    with pytest.raises(RuntimeError, match="cannot queue"):
+        store.add_event_and_enqueue(
+            github_event("d-10"), payload=None, queue="events", message=broken, now=RECEIVED
+        )
+
+    assert store.find_event(Source.GITHUB, "d-10") is None
+    assert store.outbox_depth("events", now=RECEIVED) == (0, 0)
