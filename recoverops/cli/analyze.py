@@ -19,16 +19,14 @@ from pydantic import ValidationError
 
 from recoverops.analysis import Analysis
 from recoverops.classify.catalogue import Catalogue, load_catalogue
-from recoverops.cli.arguments import whole_number
+from recoverops.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, say, whole_number
 from recoverops.detector import analyze_text
 from recoverops.errors import ConfigurationError, InputError
 from recoverops.inputs import read_log, read_stream
 from recoverops.report import render_report
 from recoverops.settings import Settings
 
-EXIT_OK = 0
-EXIT_INPUT = 1  # at least one input could not be analyzed; the others were
-EXIT_CONFIG = 3  # settings or a signature file is invalid
+# EXIT_FAILED: at least one input could not be analyzed; the others were.
 
 
 def register(commands: Any) -> None:
@@ -72,7 +70,7 @@ def _champion(settings: Settings) -> Callable[[Analysis], Analysis] | None:
 
         loaded = load_alias(settings)
     except Exception as error:  # a broken or unreachable store must not stop an analysis
-        sys.stderr.write(f"recoverops: the model store failed ({error}); using the rules alone\n")
+        say(f"the model store failed ({error}); using the rules alone")
         return None
     if loaded is None:
         return None
@@ -87,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         settings = Settings()
         catalogue = _load(settings)
     except (ConfigurationError, ValidationError) as exc:
-        sys.stderr.write(f"recoverops: configuration error: {exc}\n")
+        say(f"configuration error: {exc}")
         return EXIT_CONFIG
     champion = _champion(settings)
     failed = False
@@ -101,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
                 text = read_log(Path(path), max_bytes=settings.max_log_bytes)
         except InputError as exc:
             failed = True
-            sys.stderr.write(f"recoverops: {exc}\n")
+            say(str(exc))
             if args.json:
                 out.write(json.dumps({"input": name, "error": str(exc)}) + "\n")
             continue
@@ -117,4 +115,4 @@ def run(args: argparse.Namespace) -> int:
                 out.write("\n")
             out.write(render_report(name=name, text=text, analysis=analysis, context=args.context))
         out.flush()
-    return EXIT_INPUT if failed else EXIT_OK
+    return EXIT_FAILED if failed else EXIT_OK

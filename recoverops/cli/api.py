@@ -8,15 +8,10 @@ deployment that runs the workers elsewhere.
 from __future__ import annotations
 
 import argparse
-import sys
 from typing import Any
 
-from pydantic import ValidationError
-
+from recoverops.cli.common import EXIT_CONFIG, EXIT_OK, load_settings, say
 from recoverops.errors import RecoverOpsError
-from recoverops.settings import Settings
-
-EXIT_OK, EXIT_CONFIG = 0, 3
 
 
 def register(commands: Any) -> None:
@@ -31,12 +26,15 @@ def run(args: argparse.Namespace) -> int:
 
     from recoverops.serve import create_app
 
-    try:
-        app = create_app(Settings())
-    except (RecoverOpsError, ValidationError) as error:
-        sys.stderr.write(f"recoverops: configuration error: {error}\n")
+    settings = load_settings()
+    if settings is None:
         return EXIT_CONFIG
-    sys.stderr.write(f"recoverops: API on http://{args.host}:{args.port} (docs at /docs)\n")
+    try:
+        app = create_app(settings)
+    except RecoverOpsError as error:
+        say(f"configuration error: {error}")
+        return EXIT_CONFIG
+    say(f"API on http://{args.host}:{args.port} (docs at /docs)")
     # uvicorn stops cleanly on Ctrl-C and SIGTERM, finishing requests in flight.
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
     return EXIT_OK

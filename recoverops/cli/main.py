@@ -7,8 +7,7 @@ import sys
 from collections.abc import Sequence
 
 from recoverops.cli import analyze, api, replay, train, up
-
-EXIT_OK = 0
+from recoverops.cli.common import EXIT_OK
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -19,12 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from pydantic import ValidationError
-
-from recoverops.errors import ConfigurationError
+from recoverops.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, load_settings
 from recoverops.settings import Settings
 
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 3
 _GITHUB_EVENTS = ("workflow_job", "workflow_run", "check_run", "check_suite")
 _GITLAB_EVENTS = {"build": "Job Hook", "pipeline": "Pipeline Hook"}
 
@@ -159,10 +156,8 @@ def _body(response: Response) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = Settings()
-    except (ConfigurationError, ValidationError) as error:
-        sys.stderr.write(f"recoverops: configuration error: {error}\n")
+    settings = load_settings()
+    if settings is None:
         return EXIT_CONFIG
     import httpx
 

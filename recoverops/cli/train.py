@@ -19,16 +19,19 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pydantic import ValidationError
-
-from recoverops.cli.arguments import whole_number
+from recoverops.cli.common import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    load_settings,
+    say,
+    whole_number,
+)
 from recoverops.errors import RecoverOpsError
 from recoverops.settings import Settings
 
 if TYPE_CHECKING:
     from recoverops.training.run import TrainResult
-
-EXIT_OK, EXIT_FAILED, EXIT_CONFIG = 0, 1, 3
 
 
 def register(commands: Any) -> None:
@@ -61,15 +64,9 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _say(message: str) -> None:
-    sys.stderr.write(f"recoverops: {message}\n")
-
-
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = Settings()
-    except ValidationError as error:
-        _say(f"configuration error: {error}")
+    settings = load_settings()
+    if settings is None:
         return EXIT_CONFIG
     with warnings.catch_warnings():
         # MLflow's own deprecation notices and INFO lines are not the operator's business.
@@ -101,14 +98,14 @@ def _train(settings: Settings, args: argparse.Namespace) -> int:
             with_incidents=args.incidents,
         )
     except TrainingError as error:
-        _say(f"cannot train: {error}")
+        say(f"cannot train: {error}")
         return EXIT_FAILED
     except MlflowException as error:
         uri = settings.mlflow_tracking_uri
-        _say(f"MLflow at {display_uri(uri)} failed: {redact(str(error.message), uri)}")
+        say(f"MLflow at {display_uri(uri)} failed: {redact(str(error.message), uri)}")
         return EXIT_FAILED
     except RecoverOpsError as error:
-        _say(f"configuration error: {error}")
+        say(f"configuration error: {error}")
         return EXIT_CONFIG
     if args.json:
         sys.stdout.write(json.dumps(result.to_dict(), sort_keys=True) + "\n")

@@ -20,13 +20,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
-
-from recoverops.cli.arguments import whole_number
+from recoverops.cli.common import EXIT_CONFIG, EXIT_OK, load_settings, say, whole_number
 from recoverops.errors import RecoverOpsError
-from recoverops.settings import Settings
 
-EXIT_OK, EXIT_CONFIG = 0, 3
 # The dashboard is a Streamlit script in the source tree, next to the package.
 DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
@@ -46,16 +42,9 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
-def _say(message: str) -> None:
-    sys.stderr.write(f"recoverops: {message}\n")
-    sys.stderr.flush()
-
-
 def run(args: argparse.Namespace) -> int:
-    try:
-        settings = Settings()
-    except ValidationError as error:
-        _say(f"configuration error: {error}")
+    settings = load_settings()
+    if settings is None:
         return EXIT_CONFIG
     import ray
     from ray import serve
@@ -83,14 +72,14 @@ def run(args: argparse.Namespace) -> int:
             settings, config=PoolConfig(detector=DetectorConfig(classifier=APP_NAME))
         )
         serving = classifier.status.remote().result(timeout_s=60)["model"]
-        _say(f"classifier: {serving} (follows {settings.model_name}@champion)")
-        _say(f"API on http://{args.host}:{args.port} (docs at /docs)")
-        _say(
+        say(f"classifier: {serving} (follows {settings.model_name}@champion)")
+        say(f"API on http://{args.host}:{args.port} (docs at /docs)")
+        say(
             f"{len(detectors)} detectors on the queue, the analyzer, and a source actor and a"
             f" remediator per CI system; data under {settings.home}"
         )
         retrainer = start_retrainer(settings)
-        _say(
+        say(
             f"retrainer: a training run per {settings.retrain_min_new_labels} new labels"
             f" (checked every {settings.retrain_check_s:g}s)"
         )
@@ -112,17 +101,17 @@ def run(args: argparse.Namespace) -> int:
                     "false",
                 ],
             )
-            _say(
+            say(
                 f"dashboard on http://{args.host}:{args.dashboard_port}"
                 f"/?api=http://{args.host}:{args.port}"
             )
-        _say("ready; Ctrl-C or SIGTERM stops everything")
+        say("ready; Ctrl-C or SIGTERM stops everything")
         stop.wait()
-        _say("stopping")
+        say("stopping")
         ray.get(retrainer.stop.remote(), timeout=30)
         ray.get(supervisor.stop.remote(), timeout=60)
     except RecoverOpsError as error:
-        _say(f"cannot start: {error}")
+        say(f"cannot start: {error}")
         return EXIT_CONFIG
     finally:
         if dashboard is not None:
@@ -132,5 +121,5 @@ def run(args: argparse.Namespace) -> int:
         shutdowns: tuple[Callable[[], None], ...] = (serve.shutdown, ray.shutdown)
         for shutdown in shutdowns:
             shutdown()
-    _say("stopped")
+    say("stopped")
     return EXIT_OK
