@@ -11,6 +11,8 @@ should look, and the retrainer should get a label for it.
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -28,7 +30,7 @@ class NoveltyScorer:
         self._vectorizer = TfidfVectorizer(
             analyzer="char_wb", ngram_range=(3, 4), sublinear_tf=True
         )
-        self._reference: object | None = None
+        self._reference: Any = None  # the training chunks' sparse n-gram matrix
 
     def fit(self, rows: pd.DataFrame) -> NoveltyScorer:
         texts = [str(t) for t in rows["templates"]]
@@ -40,15 +42,17 @@ class NoveltyScorer:
 
     def score(self, rows: pd.DataFrame) -> np.ndarray:
         texts = [str(t) for t in rows["templates"]]
+        if not texts:
+            return np.ones(0)
+        # One sparse product for the whole batch: the classifier deployment scores batches.
+        similarity = np.zeros(len(texts))
+        if self._reference is not None:
+            products = self._vectorizer.transform(texts) @ self._reference.T
+            similarity = np.minimum(1.0, products.max(axis=1).toarray().ravel())
         scores = np.ones(len(texts))
         for i, text in enumerate(texts):
             found = _templates(text)
-            if not found:
-                continue
-            new = len(found - self._seen) / len(found)
-            similarity = 0.0
-            if self._reference is not None:
-                vector = self._vectorizer.transform([text])
-                similarity = float((self._reference @ vector.T).max())
-            scores[i] = 0.5 * new + 0.5 * (1.0 - min(1.0, similarity))
+            if found:  # a chunk with no lines is as unknown as can be
+                new = len(found - self._seen) / len(found)
+                scores[i] = 0.5 * new + 0.5 * (1.0 - similarity[i])
         return scores

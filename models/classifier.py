@@ -12,7 +12,7 @@ the linear learner with the rules' scores and verdict as features, temperature s
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Literal
 
 import numpy as np
@@ -47,7 +47,6 @@ class ModelConfig:
     calibration: Calibration = "temperature"
     calibration_folds: int = 3
     random_state: int = 0
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 def _one_thread() -> threadpool_limits:
@@ -55,6 +54,14 @@ def _one_thread() -> threadpool_limits:
     4x (linear) to 200x (boosting) slower than one thread does (measured with other processes
     running); the model runs in worker pools that already use every core."""
     return threadpool_limits(limits=1)
+
+
+def _features(rows: pd.DataFrame) -> pd.DataFrame:
+    """The feature columns of `rows`, or ValueError naming the ones missing."""
+    missing = [c for c in FEATURE_COLUMNS if c not in rows.columns]
+    if missing:
+        raise ValueError(f"rows lack the feature columns {', '.join(missing)}")
+    return rows[list(FEATURE_COLUMNS)]
 
 
 class FailureModel:
@@ -68,9 +75,7 @@ class FailureModel:
 
     def fit(self, rows: pd.DataFrame, labels: Sequence[str]) -> FailureModel:
         y = np.asarray(list(labels), dtype=object)
-        missing = [c for c in FEATURE_COLUMNS if c not in rows.columns]
-        if missing:
-            raise ValueError(f"rows lack the feature columns {', '.join(missing)}")
+        features = _features(rows)
         if len(y) != len(rows):
             raise ValueError(f"{len(rows)} rows but {len(y)} labels")
         classes = sorted(set(y))
@@ -95,7 +100,7 @@ class FailureModel:
                 learner, method=self.config.calibration, cv=folds, ensemble=False
             )
         with _one_thread():
-            self._estimator = model.fit(rows[list(FEATURE_COLUMNS)], y)
+            self._estimator = model.fit(features, y)
         self.classes_ = tuple(str(c) for c in self._estimator.classes_)
         self._novelty = NoveltyScorer().fit(rows)
         return self
@@ -108,11 +113,9 @@ class FailureModel:
     def predict_proba(self, rows: pd.DataFrame) -> np.ndarray:
         if self._estimator is None:
             raise RuntimeError("the model is not fitted")
-        missing = [c for c in FEATURE_COLUMNS if c not in rows.columns]
-        if missing:
-            raise ValueError(f"rows lack the feature columns {', '.join(missing)}")
+        features = _features(rows)
         with _one_thread():
-            proba: np.ndarray = self._estimator.predict_proba(rows[list(FEATURE_COLUMNS)])
+            proba: np.ndarray = self._estimator.predict_proba(features)
         return proba
 
     def predict(self, rows: pd.DataFrame) -> list[Prediction]:
