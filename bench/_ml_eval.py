@@ -15,6 +15,7 @@ import pandas as pd
 from sklearn.metrics import f1_score
 
 from recoverops.training.datasets import BUILD_LABELS, DatasetError, corpus_examples, featurize
+from recoverops.training.evaluate import expected_calibration_error
 
 LABELS: tuple[str, ...] = BUILD_LABELS
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -37,18 +38,6 @@ def load_corpus(data: Path, *, workers: int = 2) -> pd.DataFrame:
     return frame
 
 
-def ece(confidence: np.ndarray, correct: np.ndarray, bins: int = 10) -> float:
-    """Expected calibration error: |accuracy - mean confidence| per confidence bin, weighted."""
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    index = np.clip(np.digitize(confidence, edges[1:-1], right=False), 0, bins - 1)
-    error = 0.0
-    for b in range(bins):
-        chosen = index == b
-        if chosen.any():
-            error += chosen.mean() * abs(correct[chosen].mean() - confidence[chosen].mean())
-    return float(error)
-
-
 def score(gold: list[str], predicted: list[str], confidence: np.ndarray) -> dict[str, Any]:
     per_class = f1_score(gold, predicted, labels=list(LABELS), average=None, zero_division=0.0)
     correct = np.asarray([g == p for g, p in zip(gold, predicted, strict=True)])
@@ -56,7 +45,7 @@ def score(gold: list[str], predicted: list[str], confidence: np.ndarray) -> dict
         "n": len(gold),
         "macro_f1": float(np.mean(per_class)),
         "accuracy": float(correct.mean()),
-        "ece": ece(np.asarray(confidence, dtype=float), correct),
+        "ece": expected_calibration_error(correct, confidence),
         "per_class_f1": {c: float(f) for c, f in zip(LABELS, per_class, strict=True)},
     }
 

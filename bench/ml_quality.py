@@ -223,6 +223,11 @@ def main() -> int:
     if args.seeds < 1 or args.repeats < 1 or args.folds < 2:
         parser.error("--seeds and --repeats must be at least 1, --folds at least 2")
 
+    known = {w.name for w in ways(with_embedding=True)}
+    unknown = sorted(set(args.only or ()) - known)
+    if unknown:
+        print(f"unknown way(s) {', '.join(unknown)}; known: {', '.join(sorted(known))}")
+        return 2
     started = time.perf_counter()
     corpus = load_corpus(args.data)
     frame = labelled(corpus, LABELS)

@@ -28,6 +28,7 @@ from _corpus import _chunks
 
 from recoverops.detector import analyze_text
 from recoverops.logs.document import clean_line
+from recoverops.training.evaluate import expected_calibration_error
 
 LABELS = ("build.test", "build.lint", "build.compilation", "build.dependency")
 _ANSI_REMNANT = re.compile(r"\[[0-9;]*[mK]")
@@ -51,19 +52,6 @@ def prf(gold: list[str], pred: list[str]) -> dict[str, Any]:
     macro = sum(float(c["f1"]) for c in per_class.values()) / len(LABELS)
     accuracy = sum(g == p for g, p in zip(gold, pred, strict=True)) / max(1, len(gold))
     return {"n": len(gold), "macro_f1": macro, "accuracy": accuracy, "per_class": per_class}
-
-
-def ece(confidences: list[float], correct: list[bool], bins: int = 10) -> float:
-    """Expected calibration error: the gap between confidence and accuracy, bin-weighted."""
-    total, error = len(confidences), 0.0
-    for b in range(bins):
-        lo, hi = b / bins, (b + 1) / bins
-        idx = [i for i, c in enumerate(confidences) if lo <= c < hi or (b == bins - 1 and c == 1.0)]
-        if idx:
-            accuracy = sum(correct[i] for i in idx) / len(idx)
-            mean_conf = sum(confidences[i] for i in idx) / len(idx)
-            error += len(idx) / total * abs(accuracy - mean_conf)
-    return error
 
 
 def reliability(confidences: list[float], correct: list[bool]) -> list[tuple[str, int, float]]:
@@ -113,7 +101,9 @@ def bugswarm(data: Path, *, verbose: bool) -> dict[str, Any]:
         # known label, so `unknown` is never right: calibration is measured on the logs given a
         # category, and how often the engine abstains is reported beside it.
         named = [i for i, p in enumerate(bucket["pred"]) if p != "unknown"]
-        scores["ece"] = ece([bucket["conf"][i] for i in named], [correct[i] for i in named])
+        scores["ece"] = expected_calibration_error(
+            [correct[i] for i in named], [bucket["conf"][i] for i in named]
+        )
         scores["abstained"] = 1 - len(named) / max(1, len(correct))
         scores["reliability"] = reliability(
             [bucket["conf"][i] for i in named], [correct[i] for i in named]
