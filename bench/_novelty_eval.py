@@ -5,7 +5,7 @@ fifth of them. That fifth is the reference: logs the scorer did not see, of proj
 "training-like". Each other group is ranked against it by AUC (1.0: every log of the group scores
 above every reference log; 0.5: no better than chance):
 
-    held-out BugSwarm projects     same languages and CI, projects never seen
+    validation and test BugSwarm   same languages and CI, projects never seen
     LogChunks, Java/Python         same languages, other projects and build set-ups
     LogChunks, other languages     28 other languages and ecosystems
     infra snippets                 Kubernetes, AWS, Terraform and TLS errors, no build at all
@@ -25,7 +25,7 @@ from sklearn.metrics import roc_auc_score
 from recoverops.detector import analyze_text
 from recoverops.models.anomaly import NoveltyScorer
 from recoverops.models.features import feature_row
-from recoverops.training.datasets import side
+from recoverops.sides import side_of
 
 
 def infra_rows(data: Path) -> pd.DataFrame:
@@ -42,10 +42,10 @@ def _language(example_id: str) -> str:
 def novelty_report(corpus: pd.DataFrame, data: Path, *, seeds: int) -> dict[str, Any]:
     bugswarm = corpus[corpus["source"] == "bugswarm"].reset_index(drop=True)
     logchunks = corpus[corpus["source"] == "logchunks"].reset_index(drop=True)
-    on_train_side = bugswarm["project"].map(side) == "train"
+    on_train_side = bugswarm["project"].map(side_of) == "dev"
     usual = logchunks["example_id"].map(_language).isin(["Java", "Python"])
     groups: dict[str, pd.DataFrame] = {
-        "held-out BugSwarm projects": bugswarm[~on_train_side],
+        "validation and test BugSwarm projects": bugswarm[~on_train_side],
         "LogChunks, Java/Python": logchunks[usual],
         "LogChunks, other languages": logchunks[~usual],
     }

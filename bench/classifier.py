@@ -47,7 +47,7 @@ from recoverops.training.datasets import (
     corpus_examples,
     featurize,
     labelled,
-    split_by_project,
+    split_sides,
 )
 from recoverops.training.mlflow_model import CHAMPION, log_failure_model, use_tracking
 from recoverops.training.registry import experiment_id
@@ -70,7 +70,7 @@ def corpus(data: Path, scratch: Path) -> tuple[pd.DataFrame, str]:
 
 def registered(settings: Settings, frame: pd.DataFrame) -> tuple[str, str]:
     """Fit on the training projects, log once, register two versions; v1 is the champion."""
-    train, _ = split_by_project(frame)
+    train = split_sides(frame)["dev"]
     train = train if train["label"].nunique() >= 2 else frame
     model = FailureModel().fit(train, train["label"])
     use_tracking(settings)

@@ -1,15 +1,17 @@
 """Quality of the learned failure classifier on the shared corpora, split by project.
 
 The labelled BugSwarm logs (build.test, build.lint, build.compilation, build.dependency) are run
-through the detector and split by project (`training.datasets.split_by_project`). For each way of
-classifying, it prints macro-F1, per-class F1, accuracy and the expected calibration error (ECE):
+through the detector and split by project (`recoverops.sides`: dev, validation, test). For each
+way of classifying, it prints macro-F1, per-class F1, accuracy and the expected calibration error
+(ECE):
 
-    held-out   fit on the training projects, judged on the held-out projects (59 logs); the
-               median over --seeds seeds (the learners' random state)
-    cv         grouped cross-validation on the training side only: StratifiedGroupKFold over
-               projects (no project in two folds), --repeats shuffles; the pooled out-of-fold
-               predictions of each repeat are scored, and the median over repeats is shown. 161
-               logs instead of 59: a steadier figure for choosing between learners.
+    validation  fit on the dev projects, judged on the validation projects (where learners are
+                chosen and calibration fitted); the median over --seeds seeds
+    test        fit on the dev projects, judged on the test projects: the figure to report, read
+                in aggregate only
+    cv          grouped cross-validation on the dev side only: StratifiedGroupKFold over
+                projects (no project in two folds), --repeats shuffles; the pooled out-of-fold
+                predictions of each repeat are scored, and the median over repeats is shown.
 
 Ways of classifying: the rules alone (the detector's verdict and confidence); the model alone
 (no rule features); the model with the rules' scores and verdict as features (stacking, the
@@ -45,7 +47,7 @@ from sklearn.model_selection import StratifiedGroupKFold
 
 from recoverops.models.classifier import FailureModel, ModelConfig
 from recoverops.models.features import FEATURE_COLUMNS
-from recoverops.training.datasets import labelled, split_by_project
+from recoverops.training.datasets import labelled, split_sides
 
 Verdicts = tuple[list[str], np.ndarray]  # predicted class and its confidence, per row
 
@@ -171,7 +173,7 @@ def ways(*, with_embedding: bool) -> list[Way]:
     return found
 
 
-def held_out(way: Way, train: pd.DataFrame, test: pd.DataFrame, seeds: int) -> dict[str, Any]:
+def judged(way: Way, train: pd.DataFrame, test: pd.DataFrame, seeds: int) -> dict[str, Any]:
     runs = []
     for seed in range(seeds):
         predicted, confidence = way.run(train, test, seed)
@@ -231,7 +233,8 @@ def main() -> int:
     started = time.perf_counter()
     corpus = load_corpus(args.data)
     frame = labelled(corpus, LABELS)
-    train, test = split_by_project(frame)
+    sides = split_sides(frame)
+    train = sides["dev"]
     missing_embedding = _embedding_learner.available()
     chosen = [
         w
@@ -240,8 +243,10 @@ def main() -> int:
     ]
     report: dict[str, Any] = {
         "labels": list(LABELS),
-        "train": {"logs": len(train), "projects": int(train["project"].nunique())},
-        "held_out": {"logs": len(test), "projects": int(test["project"].nunique())},
+        **{
+            part: {"logs": len(rows), "projects": int(rows["project"].nunique())}
+            for part, rows in sides.items()
+        },
         "seeds": args.seeds,
         "repeats": args.repeats,
         "folds": args.folds,
@@ -251,7 +256,8 @@ def main() -> int:
     for way in chosen:
         report["ways"][way.name] = {
             "what": way.what,
-            "held_out": held_out(way, train, test, args.seeds),
+            "validation": judged(way, train, sides["validation"], args.seeds),
+            "test": judged(way, train, sides["test"], args.seeds),
             "cv": grouped_cv(way, train, args.repeats, args.folds),
         }
         print(f"measured {way.name}", file=sys.stderr)
@@ -263,13 +269,17 @@ def main() -> int:
         print(json.dumps(report, indent=2))
         return 0
     print(
-        f"Learned classifier, {len(LABELS)} build classes; train {len(train)} logs from "
-        f"{report['train']['projects']} projects, held out {len(test)} logs from "
-        f"{report['held_out']['projects']} projects."
+        f"Learned classifier, {len(LABELS)} build classes; "
+        + ", ".join(
+            f"{part} {report[part]['logs']} logs from {report[part]['projects']} projects"
+            for part in sides
+        )
+        + "."
     )
     print(
-        f"held-out: median of {args.seeds} seeds; cv: {args.folds}-fold grouped by project on the"
-        f" train side, median of {args.repeats} repeats. [min-max] of macro-F1."
+        f"validation, test: fitted on dev, median of {args.seeds} seeds; cv: {args.folds}-fold"
+        f" grouped by project on the dev side, median of {args.repeats} repeats. [min-max] of"
+        " macro-F1."
     )
     header = (
         "  "
@@ -277,8 +287,8 @@ def main() -> int:
         + " macro  [spread]        "
         + " ".join(c.split(".")[1][:4] for c in LABELS)
     )
-    for part in ("held_out", "cv"):
-        print(f"\n{part.replace('_', '-')}:\n{header}   acc    ECE")
+    for part in ("validation", "test", "cv"):
+        print(f"\n{part}:\n{header}   acc    ECE")
         for name, result in report["ways"].items():
             print(_line(name, result[part]))
     print("\nways:")

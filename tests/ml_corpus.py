@@ -3,7 +3,10 @@
 The labelled cases of `tests/fixtures/cases/` (real log excerpts; sources and licences in
 `tests/fixtures/NOTICE.md`) are written out in the BugSwarm layout (`index.csv` and
 `<artifact>/failing.log`), so the training pipeline reads them exactly as it reads a real corpus.
-The project is the repository the excerpt came from, so splits by project stay honest.
+Each case is its own project, named so that `recoverops.sides` puts the cases of every class on
+all three sides in turn (dev, validation, dev, test, dev, ...): the repositories the excerpts came
+from are all pinned to dev (the catalogue was tuned on them), and a corpus this small would
+otherwise leave a class off the validation side.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import yaml
 from recoverops.detector import analyze_text
 from recoverops.incidents import Source, fingerprint
 from recoverops.models.features import feature_row
+from recoverops.sides import Side, side_of
 from recoverops.store import Store
 
 CASES = Path(__file__).parent / "fixtures" / "cases"
@@ -35,20 +39,34 @@ def case_project(source: str, fallback: str) -> str:
     return found.group(1) if found else fallback
 
 
+# The side each case of a class goes to, in turn.
+_ROTATION: tuple[Side, ...] = ("dev", "validation", "dev", "test", "dev")
+
+
+def fixture_project(side: Side, number: int) -> str:
+    """The first project name `fixtures/case-<number>-<k>` that is on `side`."""
+    k = 0
+    while side_of(f"fixtures/case-{number}-{k}") != side:
+        k += 1
+    return f"fixtures/case-{number}-{k}"
+
+
 def write_case_corpus(dest: Path, labels: tuple[str, ...] = BUILD_LABELS) -> Path:
     """Write the cases labelled with one of `labels` under `dest`; returns `dest`."""
     dest.mkdir(parents=True, exist_ok=True)
-    rows = []
+    rows: list[dict[str, str]] = []
+    turns: dict[str, int] = {}
     for case in sorted(CASES.iterdir()):
         meta = yaml.safe_load((case / "case.yaml").read_text("utf-8"))
         if meta["category"] not in labels:
             continue
+        turn = turns[meta["category"]] = turns.get(meta["category"], -1) + 1
         (dest / case.name).mkdir(exist_ok=True)
         (dest / case.name / "failing.log").write_bytes((case / "log.txt").read_bytes())
         rows.append(
             {
                 "artifact": case.name,
-                "project": case_project(str(meta.get("source", "")), case.name),
+                "project": fixture_project(_ROTATION[turn % len(_ROTATION)], len(rows)),
                 "suggested_label": meta["category"],
             }
         )

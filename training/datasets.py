@@ -5,15 +5,16 @@ when the example is unlabelled) and the feature columns of `recoverops.models.fe
 built by running the detector on each log, so a model trained here sees exactly what the running
 system will show it.
 
-Splits are by project, never by file: two failures of one project share its build files, test
-names and vocabulary, and a model evaluated on a project it was trained on looks better than it
-is on the projects our users run.
+Splits are by project, never by file (`recoverops.sides`): two failures of one project share its
+build files, test names and vocabulary, and a model evaluated on a project it was trained on looks
+better than it is on the projects our users run. A model is fitted on the dev side and judged
+(and promoted) on the validation side; the test side is for reported figures only, and training
+never reads it: `without_test_side` drops its examples before a log is opened.
 """
 
 from __future__ import annotations
 
 import csv
-import hashlib
 import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
@@ -24,24 +25,23 @@ from typing import Any
 import pandas as pd
 
 from recoverops.detector import analyze_text
+from recoverops.errors import RecoverOpsError
 from recoverops.models.features import FEATURE_COLUMNS, feature_row
+from recoverops.sides import SIDES, Side, side_of
 from recoverops.taxonomy import Category
 
 META_COLUMNS = ("example_id", "project", "source", "label")
 COLUMNS = (*META_COLUMNS, *FEATURE_COLUMNS)
-# The four classes the shared corpora label, and the goal of issue #4 is measured on.
+# The four classes BugSwarm labels.
 BUILD_LABELS = (
     Category.BUILD_TEST.value,
     Category.BUILD_LINT.value,
     Category.BUILD_COMPILATION.value,
     Category.BUILD_DEPENDENCY.value,
 )
-# About 70% of projects train, the rest are held out. The same rule splits the rules' benchmark
-# (bench/quality.py), whose signatures were tuned on the training side only.
-_TRAIN_BELOW = 179
 
 
-class DatasetError(ValueError):
+class DatasetError(RecoverOpsError):
     """A data folder that is not a corpus we know, with what was expected."""
 
 
@@ -54,17 +54,15 @@ class LogExample:
     path: Path
 
 
-def side(project: str) -> str:
-    """'train' for about 70% of projects, 'held-out' for the rest; stable across runs."""
-    return "train" if hashlib.sha1(project.encode()).digest()[0] < _TRAIN_BELOW else "held-out"
+def without_test_side(examples: Iterable[LogExample]) -> list[LogExample]:
+    """The examples whose project is not on the test side: all that training may read."""
+    return [e for e in examples if side_of(e.project) != "test"]
 
 
-def split_by_project(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(train, held-out): every example of a project on the same side."""
-    sides = frame["project"].map(side)
-    return frame[sides == "train"].reset_index(drop=True), frame[sides == "held-out"].reset_index(
-        drop=True
-    )
+def split_sides(frame: pd.DataFrame) -> dict[Side, pd.DataFrame]:
+    """The frame's rows by side: every example of a project on the same side."""
+    sides = frame["project"].map(side_of)
+    return {part: frame[sides == part].reset_index(drop=True) for part in SIDES}
 
 
 def bugswarm_examples(folder: Path) -> list[LogExample]:
@@ -122,15 +120,50 @@ def logchunks_examples(folder: Path) -> list[LogExample]:
     return examples
 
 
+# The labelled-texts layout (the repository's `corpus/`): one folder per category, each text a
+# file, described by the folder's `labels.csv` (or several `labels-<part>.csv`).
+LABELS_GLOB = "*/labels*.csv"
+_TEXT_COLUMNS = ("file", "category", "group")
+
+
+def labelled_texts_examples(folder: Path) -> list[LogExample]:
+    """The labelled-texts layout: `<category>/labels*.csv` rows naming `<category>/<file>`,
+    labelled by `category`, their project the `group` (repository) the text came from."""
+    examples = []
+    for labels in sorted(folder.glob(LABELS_GLOB)):
+        with labels.open(newline="", encoding="utf-8") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in _TEXT_COLUMNS if c not in (reader.fieldnames or ())]
+            if missing:
+                raise DatasetError(f"{labels}: needs the columns {', '.join(missing)}")
+            for number, row in enumerate(reader, start=2):
+                label = row["category"].strip()
+                if label not in Category._value2member_map_:
+                    raise DatasetError(f"{labels}:{number}: unknown category {label!r}")
+                name = f"{labels.parent.name}/{row['file'].strip()}"
+                examples.append(
+                    LogExample(
+                        example_id=f"{folder.name}/{name}",
+                        project=row["group"].strip(),
+                        source=folder.name,
+                        label=label,
+                        path=folder / name,
+                    )
+                )
+    return examples
+
+
 def corpus_examples(folder: Path) -> list[LogExample]:
-    """The examples of one data folder: a BugSwarm or LogChunks folder, or a folder holding
-    `bugswarm/` and/or `logchunks/` (like `../shared/data`)."""
+    """The examples of one data folder: a BugSwarm, LogChunks or labelled-texts folder, or a
+    folder holding `bugswarm/` and/or `logchunks/` (like `../shared/data`)."""
     if not folder.is_dir():
         raise DatasetError(f"{folder}: not a directory")
     if (folder / "index.csv").is_file():
         return bugswarm_examples(folder)
     if (folder / "build-failure-reason").is_dir():
         return logchunks_examples(folder)
+    if any(folder.glob(LABELS_GLOB)):
+        return labelled_texts_examples(folder)
     found: list[LogExample] = []
     if (folder / "bugswarm" / "index.csv").is_file():
         found += bugswarm_examples(folder / "bugswarm")
@@ -139,7 +172,7 @@ def corpus_examples(folder: Path) -> list[LogExample]:
     if not found:
         raise DatasetError(
             f"{folder}: no corpus found (expected index.csv, build-failure-reason/, "
-            "or bugswarm/ and logchunks/ below it)"
+            "<category>/labels.csv, or bugswarm/ and logchunks/ below it)"
         )
     return found
 
@@ -195,7 +228,7 @@ def labelled(frame: pd.DataFrame, labels: Iterable[str] | None = None) -> pd.Dat
 
 def dataset_card(frame: pd.DataFrame) -> dict[str, Any]:
     """Counts per source, class and split side: what a run was trained and judged on."""
-    sides = frame["project"].map(side) if len(frame) else pd.Series([], dtype=str)
+    sides = frame["project"].map(side_of) if len(frame) else pd.Series([], dtype=str)
     labels = frame["label"].fillna("(unlabelled)")
     card: dict[str, Any] = {
         "examples": len(frame),
@@ -204,7 +237,7 @@ def dataset_card(frame: pd.DataFrame) -> dict[str, Any]:
         "by_class": {str(k): int(v) for k, v in labels.value_counts().items()},
         "by_side": {},
     }
-    for part in ("train", "held-out"):
+    for part in SIDES:
         chosen = sides == part
         card["by_side"][part] = {
             "examples": int(chosen.sum()),
@@ -222,16 +255,17 @@ def card_markdown(card: dict[str, Any], *, title: str = "Dataset card") -> str:
         f"{card['examples']} examples from {card['projects']} projects; "
         + ", ".join(f"{n} from {s}" for s, n in sorted(card["by_source"].items()))
         + ".",
-        "Split by project (a hash of its name): no project is on both sides.",
+        "Split by project (a hash of its name): no project is on two sides. The model is fitted "
+        "on dev and judged on validation; training never reads the test side.",
         "",
-        "| class | all | train | held-out |",
-        "|---|---|---|---|",
+        "| class | all | " + " | ".join(SIDES) + " |",
+        "|---|---|" + "---|" * len(SIDES),
     ]
     for label in classes:
         cells = [str(card["by_class"].get(label, 0))] + [
-            str(card["by_side"][p]["by_class"].get(label, 0)) for p in ("train", "held-out")
+            str(card["by_side"][p]["by_class"].get(label, 0)) for p in SIDES
         ]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
-    projects = " | ".join(str(card["by_side"][p]["projects"]) for p in ("train", "held-out"))
+    projects = " | ".join(str(card["by_side"][p]["projects"]) for p in SIDES)
     lines.append(f"| (projects) | {card['projects']} | {projects} |")
     return "\n".join(lines) + "\n"

@@ -1,14 +1,17 @@
 """One training run: data → model → evaluation → MLflow run → registered version → promotion.
 
-    train(settings, data_dirs=[…])   labelled corpora on disk (BugSwarm / LogChunks layouts)
+    train(settings, data_dirs=[…])   labelled corpora on disk (BugSwarm, LogChunks or
+                                     labelled-texts layouts)
     train(settings)                  the incident store the settings name (operator feedback)
 
-The data is split by project; the model is fitted on one side and judged on the other, and so is
-the current `@champion`, on the same rows. Everything the run saw and decided is in its MLflow run:
-parameters, metrics (per class too), the confusion matrix, the dataset card, the model with its
-signature and input example, and the tags `promotion` / `promotion_reason`.
+The data is split by project (`recoverops.sides`): the model is fitted on the dev side and judged
+on the validation side, and so is the current `@champion`, on the same rows. The test side is
+never read: its examples are dropped before a log is opened (its figures are the benchmarks').
+Everything the run saw and decided is in its MLflow run: parameters, metrics (per class too), the
+confusion matrix, the dataset card, the model with its signature and input example, and the tags
+`promotion` / `promotion_reason`.
 
-Expected problems (no data, too little of it, one class, no held-out projects) raise
+Expected problems (no data, too little of it, one class, no validation projects) raise
 `TrainingError` with a message for the operator; nothing is logged to MLflow in that case.
 """
 
@@ -28,6 +31,7 @@ import pandas as pd
 from recoverops.errors import RecoverOpsError
 from recoverops.models.classifier import FailureModel, ModelConfig
 from recoverops.settings import Settings
+from recoverops.sides import side_of
 from recoverops.store import Store
 
 from . import registry
@@ -38,7 +42,8 @@ from .datasets import (
     dataset_card,
     featurize,
     labelled,
-    split_by_project,
+    split_sides,
+    without_test_side,
 )
 from .evaluate import Evaluation, evaluate
 from .figures import confusion_figure
@@ -59,8 +64,8 @@ _MAX_PARAM = 6000
 
 
 class TrainingError(RecoverOpsError):
-    """The data cannot train a model (missing, unreadable, too little, one class, nothing held
-    out); the message says what was found and what is needed."""
+    """The data cannot train a model (missing, unreadable, too little, one class, no validation
+    side); the message says what was found and what is needed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,7 +74,7 @@ class TrainResult:
     model_version: str
     promoted: bool
     reason: str
-    # The new model on the held-out split: macro_f1, accuracy, ece, f1./precision./recall.<class>.
+    # The new model on the validation side: macro_f1, accuracy, ece, f1./precision./recall.<class>.
     metrics: dict[str, float]
     # The champion before this run, on the same split; None when there was none.
     champion_metrics: dict[str, float] | None
@@ -106,16 +111,16 @@ def train(
         frame = pd.concat([frame, _incidents(settings, store)], ignore_index=True)
     data_seconds = time.monotonic() - started
     source = _describe(data_dirs) + (f" and the {INCIDENT_STORE}" if with_incidents else "")
-    rows, train_rows, held_out = _prepare(frame, labels, source=source)
+    rows, train_rows, validation = _prepare(frame, labels, source=source)
 
     say(
         f"fitting on {len(train_rows)} examples from {train_rows['project'].nunique()} projects"
-        f" ({len(held_out)} held out)"
+        f" ({len(validation)} on the validation side)"
     )
     started = time.monotonic()
     model = FailureModel(config).fit(train_rows, [str(v) for v in train_rows["label"]])
     train_seconds = time.monotonic() - started
-    evaluation = evaluate(model, held_out)
+    evaluation = evaluate(model, validation)
     card = dataset_card(rows)
 
     use_tracking(settings)
@@ -131,13 +136,13 @@ def train(
                 labels,
                 frame=frame,
                 train=train_rows,
-                held_out=held_out,
+                validation=validation,
             )
         )
         timings = {"train_seconds": train_seconds, "data_seconds": data_seconds}
         _log_evaluation(evaluation, card, timings)
         model_uri = log_failure_model(model, train_rows)
-        champion, champion_eval, decision = _judge(settings, evaluation, held_out, say)
+        champion, champion_eval, decision = _judge(settings, evaluation, validation, say)
         outcome = _outcome_tags(decision)
         version = registry.register(settings, model_uri, run_id=run_id, tags=outcome)
         registry.set_alias(settings, CHAMPION if decision.promote else CHALLENGER, version)
@@ -168,7 +173,7 @@ def train(
 def _log_evaluation(
     evaluation: Evaluation, card: dict[str, Any], timings: dict[str, float]
 ) -> None:
-    """The held-out scores, the confusion matrix and the dataset card, to the active run."""
+    """The validation scores, the confusion matrix and the dataset card, to the active run."""
     mlflow.log_metrics({**evaluation.metrics(), **timings})
     mlflow.log_figure(confusion_figure(evaluation), "confusion_matrix.png")
     mlflow.log_dict(card, "dataset_card.json")
@@ -179,16 +184,16 @@ def _log_evaluation(
 def _judge(
     settings: Settings,
     evaluation: Evaluation,
-    held_out: pd.DataFrame,
+    validation: pd.DataFrame,
     say: Callable[[str], None],
 ) -> tuple[LoadedModel | None, Evaluation | None, Decision]:
-    """The current champion judged on the same held-out rows, and the promotion decision."""
+    """The current champion judged on the same validation rows, and the promotion decision."""
     champion = load_alias(settings, CHAMPION)
     if champion is None:
         champion_eval = None
     else:
-        say(f"judging the champion (version {champion.version}) on the same held-out split")
-        champion_eval = evaluate(champion.model, held_out)
+        say(f"judging the champion (version {champion.version}) on the same validation side")
+        champion_eval = evaluate(champion.model, validation)
         mlflow.log_metrics({f"champion.{k}": v for k, v in champion_eval.metrics().items()})
     decision = decide(
         Scores(evaluation.macro_f1, evaluation.class_f1()),
@@ -215,10 +220,11 @@ def _load(
     if not data_dirs:
         return _incidents(settings, store)
     try:
-        examples = [e for folder in data_dirs for e in corpus_examples(Path(folder))]
-        if not examples:
+        found = [e for folder in data_dirs for e in corpus_examples(Path(folder))]
+        if not found:
             shown = ", ".join(str(d) for d in data_dirs)
             raise TrainingError(f"{shown}: the corpus index lists no examples")
+        examples = without_test_side(found)
         bar: Callable[[Iterator[dict[str, Any]], int], Iterator[dict[str, Any]]] | None = (
             progress_bar("featurizing logs") if progress else None
         )
@@ -236,13 +242,13 @@ def _incidents(settings: Settings, store: Store | None) -> pd.DataFrame:
     finally:
         if store is None:
             opened.close()
-    return frame
+    return frame[frame["project"].map(side_of) != "test"].reset_index(drop=True)
 
 
 def _prepare(
     frame: pd.DataFrame, labels: Sequence[str] | None, *, source: str
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(labelled rows, train side, held-out side), or TrainingError saying what is missing."""
+    """(labelled rows, dev side, validation side), or TrainingError saying what is missing."""
     rows = labelled(frame, labels)
     wanted = f" with one of the labels {', '.join(labels)}" if labels else ""
     if rows.empty:
@@ -256,22 +262,23 @@ def _prepare(
             f"{source}: every labelled example is {classes[0]} ({len(rows)} examples); "
             "training needs at least two classes"
         )
-    train_rows, held_out = split_by_project(rows)
+    sides = split_sides(rows)
+    train_rows, validation = sides["dev"], sides["validation"]
     projects = rows["project"].nunique()
-    if held_out.empty or train_rows.empty:
-        empty = "held-out" if held_out.empty else "training"
+    if validation.empty or train_rows.empty:
+        empty = "validation" if validation.empty else "dev"
         raise TrainingError(
             f"{source}: the {empty} side of the project split is empty ({len(rows)} labelled "
-            f"examples from {projects} projects); the split holds out about 30% of projects, "
-            "so add examples from more projects"
+            f"examples from {projects} projects); about 70% of projects are dev and 15% "
+            "validation, so add examples from more projects"
         )
     trained = sorted(train_rows["label"].unique())
     if len(trained) < 2:
         raise TrainingError(
-            f"{source}: the training side of the project split holds only {trained[0]}; "
+            f"{source}: the dev side of the project split holds only {trained[0]}; "
             "add examples of other classes from more projects"
         )
-    return rows, train_rows, held_out
+    return rows, train_rows, validation
 
 
 def _describe(data_dirs: Sequence[Path]) -> str:
@@ -285,7 +292,7 @@ def _params(
     *,
     frame: pd.DataFrame,
     train: pd.DataFrame,
-    held_out: pd.DataFrame,
+    validation: pd.DataFrame,
 ) -> dict[str, Any]:
     named = [str(d) if d == INCIDENT_STORE else str(Path(d).resolve()) for d in data_dirs]
     data = os.pathsep.join(named) if named else INCIDENT_STORE
@@ -294,13 +301,14 @@ def _params(
     params |= {
         "data": data,
         "labels": ",".join(labels) if labels else "all",
-        "examples_found": len(frame),
-        "examples_labelled": len(train) + len(held_out),
+        # Examples read: what the data holds less the test side, which training never reads.
+        "examples_read": len(frame),
+        "examples_labelled": len(train) + len(validation),
         "train_examples": len(train),
         "train_projects": int(train["project"].nunique()),
-        "held_out_examples": len(held_out),
-        "held_out_projects": int(held_out["project"].nunique()),
-        "classes": ",".join(sorted(set(train["label"]) | set(held_out["label"]))),
+        "validation_examples": len(validation),
+        "validation_projects": int(validation["project"].nunique()),
+        "classes": ",".join(sorted(set(train["label"]) | set(validation["label"]))),
     }
     return {k: (v[:_MAX_PARAM] if isinstance(v, str) else v) for k, v in params.items()}
 

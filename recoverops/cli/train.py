@@ -3,7 +3,7 @@
     recoverops train --data ../shared/data/bugswarm     labelled corpora (repeat --data)
     recoverops train                                    the incident store's labelled incidents
 
-Prints the run, the registered version, the held-out scores and whether the model became
+Prints the run, the registered version, the validation scores and whether the model became
 `@champion` (and why not, when it did not); `--json` prints one JSON object instead. Exit codes:
 0 a model was trained and registered (promoted or not), 1 the data cannot train one or MLflow
 failed (a message says which), 2 bad usage, 3 an invalid setting.
@@ -119,14 +119,15 @@ def summary(result: TrainResult) -> str:
     from recoverops.training.registry import EXPERIMENT
 
     card = result.card
-    held_out = card["by_side"]["held-out"]
-    trained = card["by_side"]["train"]
+    validation = card["by_side"]["validation"]
+    trained = card["by_side"]["dev"]
     metrics = result.metrics
     lines = [
         f"model {result.model_name} version {result.model_version}, MLflow run {result.run_id}",
         f"  MLflow: {result.tracking_uri} (experiment {EXPERIMENT}, id {result.experiment_id})",
-        f"trained on {trained['examples']} examples from {trained['projects']} projects; "
-        f"judged on {held_out['examples']} from {held_out['projects']} other projects",
+        f"trained on {trained['examples']} examples from {trained['projects']} dev projects; "
+        f"judged on {validation['examples']} from {validation['projects']} validation projects "
+        "(the test side is never read)",
         f"macro-F1 {metrics['macro_f1']:.3f}  accuracy {metrics['accuracy']:.3f}  "
         f"ECE {metrics['ece']:.3f}",
     ]

@@ -146,4 +146,4 @@ def test_errors_per_class_judges_the_champion_on_every_held_out_class(
     for label, count in errors.items():
         assert (f"### {label}: {count} wrong" in misclassified) == (count > 0)
     if not any(errors.values()):
-        assert "no held-out example is misclassified" in misclassified
+        assert "no validation example is misclassified" in misclassified

@@ -16,7 +16,7 @@ from recoverops.incidents import Event, Source
 from recoverops.models.features import FEATURE_COLUMNS, feature_row
 from recoverops.store import Store
 from recoverops.taxonomy import Category
-from recoverops.training.datasets import COLUMNS, dataset_card, labelled, split_by_project
+from recoverops.training.datasets import COLUMNS, dataset_card, labelled, split_sides
 from recoverops.training.incident_data import incident_data, incidents_frame, project_of
 from tests.serve.harness import CASES
 
@@ -89,9 +89,10 @@ def test_labelled_incidents_become_rows_with_the_stored_features(store: Store) -
     card = dataset_card(frame)
     assert card["by_source"] == {"incidents": 3}
     assert card["projects"] == 2
-    train, held_out = split_by_project(frame)
-    assert not set(train["project"]) & set(held_out["project"])
-    assert len(train) + len(held_out) == 3
+    sides = split_sides(frame)
+    projects = [set(part["project"]) for part in sides.values()]
+    assert all(not a & b for i, a in enumerate(projects) for b in projects[i + 1 :])
+    assert sum(len(part) for part in sides.values()) == 3
 
 
 def test_an_empty_store_is_an_empty_frame_with_the_columns(store: Store) -> None:

@@ -14,7 +14,7 @@ from recoverops.cli.main import main
 from recoverops.settings import Settings
 from recoverops.store import Store
 from recoverops.taxonomy import Category
-from tests.ml_corpus import store_case_incident, write_case_corpus
+from tests.ml_corpus import fixture_project, store_case_incident, write_case_corpus
 from tests.serve.harness import unused_port
 
 # Fixture cases the corpus above leaves out, labelled by an operator instead.
@@ -69,7 +69,8 @@ def test_one_class_only_is_refused_before_any_run(
     code, _, err = run_train(capsys, "--data", str(corpus), "--json")
 
     assert code == 1
-    assert "every labelled example is build.test (5 examples)" in err
+    # Five cases, one of them on the test side, which training never reads.
+    assert "every labelled example is build.test (4 examples)" in err
     assert "at least two classes" in err
     assert not (home / "mlflow.db").exists()
 
@@ -89,17 +90,18 @@ def test_unlabelled_examples_only_are_refused(
     code, _, err = run_train(capsys, "--data", str(corpus))
 
     assert code == 1
-    assert "no labelled examples among 20 found" in err
+    # 20 cases, 4 of them on the test side, which training never reads.
+    assert "no labelled examples among 16 found" in err
 
 
-def test_no_held_out_projects_is_refused_with_why(
+def test_no_validation_projects_is_refused_with_why(
     home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     corpus = write_case_corpus(tmp_path / "corpus")
     index = corpus / "index.csv"
     with index.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    # Two projects that both fall on the training side of the split.
+    # Two projects that are both on the dev side of the split.
     for i, row in enumerate(rows):
         row["project"] = ("pytorch/test-infra", "opentofu/opentofu")[i % 2]
     with index.open("w", newline="", encoding="utf-8") as handle:
@@ -110,7 +112,7 @@ def test_no_held_out_projects_is_refused_with_why(
     code, _, err = run_train(capsys, "--data", str(corpus))
 
     assert code == 1
-    assert "the held-out side of the project split is empty" in err
+    assert "the validation side of the project split is empty" in err
     assert "20 labelled examples from 2 projects" in err
 
 
@@ -143,7 +145,8 @@ def test_progress_goes_to_stderr_not_the_json(
     out, err = capsys.readouterr()
 
     assert code == 1 and out == ""
-    assert "featurizing logs: 5/5 in" in err
+    # The test side's case is never read.
+    assert "featurizing logs: 4/4 in" in err
 
 
 def test_an_unreachable_mlflow_server_is_exit_1_without_its_password(
@@ -170,8 +173,10 @@ def test_incidents_add_the_operators_labels_to_the_corpora(
     settings = Settings()
     store = Store.open(settings)
     try:
-        for case, category in LABELLED_INCIDENTS:
-            incident = store_case_incident(store, case, target=f"github:ops/{case}:ci/build")
+        for number, (case, category) in enumerate(LABELLED_INCIDENTS):
+            # Incidents of dev-side projects: training reads them.
+            project = fixture_project("dev", 1000 + number)
+            incident = store_case_incident(store, case, target=f"github:{project}:ci/build")
             store.add_feedback(incident, category=category, fix_outcome=None, operator="sre")
     finally:
         store.close()
@@ -180,7 +185,8 @@ def test_incidents_add_the_operators_labels_to_the_corpora(
 
     assert code == 0, err
     card = json.loads(out)["card"]
-    assert card["by_source"] == {"bugswarm": 10, "incidents": len(LABELLED_INCIDENTS)}
+    # Of the 10 cases, the 2 on the test side are never read.
+    assert card["by_source"] == {"bugswarm": 8, "incidents": len(LABELLED_INCIDENTS)}
     assert set(card["by_class"]) == {
         "build.test",
         "build.lint",

@@ -13,7 +13,8 @@ from mlflow.models import Model
 
 from recoverops.models.features import FEATURE_COLUMNS
 from recoverops.settings import Settings
-from recoverops.training.datasets import BUILD_LABELS, side
+from recoverops.sides import side_of
+from recoverops.training.datasets import BUILD_LABELS
 from recoverops.training.mlflow_model import CHALLENGER, CHAMPION
 from recoverops.training.run import TrainResult
 from tests.ml_corpus import write_case_corpus
@@ -23,13 +24,13 @@ PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 def write_mislabelled_corpus(dest: Path) -> Path:
     """The fixture corpus with every training-side label moved to the next class: a model fitted
-    on it learns the wrong classes, and is judged on the held-out side's true labels."""
+    on it learns the wrong classes, and is judged on the validation side's true labels."""
     write_case_corpus(dest)
     index = dest / "index.csv"
     with index.open(newline="", encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
     for row in rows:
-        if side(row["project"]) == "train":
+        if side_of(row["project"]) == "dev":
             at = BUILD_LABELS.index(row["suggested_label"])
             row["suggested_label"] = BUILD_LABELS[(at + 1) % len(BUILD_LABELS)]
     with index.open("w", newline="", encoding="utf-8") as handle:
@@ -60,7 +61,8 @@ def assert_run_logged(settings: Settings, result: TrainResult, tmp: Path) -> Non
     assert client.get_experiment(run.info.experiment_id).name == "recoverops"
     params, metrics, tags = run.data.params, run.data.metrics, run.data.tags
     assert params["learner"] == "linear" and params["use_rules"] == "True"
-    assert int(params["train_examples"]) + int(params["held_out_examples"]) == 20
+    # 20 cases, less the 4 on the test side.
+    assert int(params["train_examples"]) + int(params["validation_examples"]) == 16
     assert params["classes"] == ",".join(sorted(BUILD_LABELS))
     for label in BUILD_LABELS:
         assert metrics[f"f1.{label}"] == result.metrics[f"f1.{label}"]
@@ -76,7 +78,7 @@ def assert_run_logged(settings: Settings, result: TrainResult, tmp: Path) -> Non
     assert png.read_bytes().startswith(PNG_MAGIC)
     card_file = client.download_artifacts(result.run_id, "dataset_card.json", str(tmp))
     card = json.loads(Path(card_file).read_text("utf-8"))
-    assert card == result.card and card["examples"] == 20
+    assert card == result.card and card["examples"] == 16
     assert "| build.test |" in Path(
         client.download_artifacts(result.run_id, "dataset_card.md", str(tmp))
     ).read_text("utf-8")
