@@ -40,6 +40,9 @@ class SignatureHit:
     line: int
     weight: float
     location: str  # "chunk", "step" or "log": where the line sits relative to the failure
+    # What another failure causes (a BackOff event, an evicted pod): the cause, when it is
+    # there, decides (`classify.catalogue`).
+    symptom: bool = False
 
 
 @dataclass(frozen=True, slots=True)

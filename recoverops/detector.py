@@ -12,7 +12,12 @@ from dataclasses import replace
 
 from recoverops.analysis import Analysis, Evidence, SignatureHit, Step
 from recoverops.classify.catalogue import Catalogue, load_catalogue
-from recoverops.classify.scorer import SignatureMatcher, category_scores, decide
+from recoverops.classify.scorer import (
+    SYMPTOM_FACTOR,
+    SignatureMatcher,
+    category_scores,
+    decide,
+)
 from recoverops.logs.chunk import LineFacts, ScoredLine, rank_lines
 from recoverops.logs.document import LogDocument
 from recoverops.logs.formats import detect_format
@@ -62,22 +67,25 @@ def analyze_text(
     step = replace(step, command=_last_command(doc, step, lo))
 
     lines = [(n, doc.clean(n)) for n in range(lo, hi + 1)]
-    line_hits: dict[int, list[tuple[str, Category, float]]] = {}
+    line_hits: dict[int, list[tuple[str, Category, float, bool]]] = {}
     for number, line in lines:
         if line:
             found = matcher.match_line(line, line.lower())
             if found:
-                line_hits[number] = [(s.id, s.category, s.weight) for s in found]
+                line_hits[number] = [(s.id, s.category, s.weight, s.symptom) for s in found]
+    # Where a cause was printed, its symptoms (the BackOff after the crash) do not lead.
+    caused = any(not symptom for hits in line_hits.values() for *_, symptom in hits)
     # Drain clusters say how common each line is in the window: boilerplate repeats.
     printed = [(n, line) for n, line in lines if line.strip()]
     mined = mine(line for _, line in printed)
     facts = LineFacts(
         template_of=mask,
         cluster_size={n: template.size for (n, _), template in zip(printed, mined, strict=True)},
-        signature_weight={n: max(w for _, _, w in hits) for n, hits in line_hits.items()},
-        signature_kind={
-            n: " ".join(sorted(s for s, _, _ in hits)) for n, hits in line_hits.items()
+        signature_weight={
+            n: max(w * (SYMPTOM_FACTOR if symptom and caused else 1.0) for _, _, w, symptom in hits)
+            for n, hits in line_hits.items()
         },
+        signature_kind={n: " ".join(sorted(s for s, *_ in hits)) for n, hits in line_hits.items()},
         is_noise=matcher.is_noise,
     )
     ranked = rank_lines(lines=lines, failure_line=failure_line, step_start=step.start, facts=facts)
@@ -94,9 +102,10 @@ def analyze_text(
             line=number,
             weight=weight,
             location=_location(number, chunk, step),
+            symptom=symptom,
         )
         for number, found in line_hits.items()
-        for sid, category, weight in found
+        for sid, category, weight, symptom in found
     ]
     if step.command:
         hits += [
@@ -106,6 +115,7 @@ def analyze_text(
                 line=step.start,
                 weight=s.weight,
                 location="command",
+                symptom=s.symptom,
             )
             for s in matcher.match_command(step.command)
         ]

@@ -45,7 +45,11 @@ DESCRIPTIONS: dict[Category, str] = {
     Category.INFRA_LOAD_BALANCER: "the load balancer has no healthy targets",
     Category.SECURITY_CERTIFICATE: "a certificate is expired, not yet valid or untrusted",
     Category.SECURITY_IAM: "cloud credentials are invalid or lack a permission",
-    Category.SECURITY_SECRET: "a secret or token is missing, empty or wrong",
-    Category.SECURITY_VULNERABILITY: "a vulnerability or secret scanner failed the build",
+    Category.SECURITY_SECRET: (
+        "a secret or token is missing, empty or wrong, or a secret scanner found one leaked"
+    ),
+    Category.SECURITY_VULNERABILITY: (
+        "a vulnerability scanner failed the build on vulnerable code or dependencies"
+    ),
     Category.UNKNOWN: "the failure does not match a known category with enough confidence",
 }

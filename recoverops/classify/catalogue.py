@@ -11,6 +11,10 @@ A catalogue file looks like this (see `signatures/*.yaml`):
         summary: Maven Surefire reported failing tests
         examples: ["Tests run: 4, Failures: 1, Errors: 0, Skipped: 0"]
         counter_examples: ["Tests run: 4, Failures: 0, Errors: 0, Skipped: 0"]
+      - id: k8s.event.backoff-restarting
+        category: infra.container
+        symptom: true                          # a consequence of another failure (optional)
+        ...
     commands:                                  # the failing step's command says what ran
       - id: command.flake8                     # same keys as a signature; matched against
         category: build.lint                   # the command, not the log lines
@@ -21,6 +25,10 @@ A catalogue file looks like this (see `signatures/*.yaml`):
     noise:                                     # lines that are never evidence
       - id: maven.download
         pattern: '^\\[INFO\\] Download(ing|ed) from'
+
+A `symptom` is what another failure causes (the BackOff event after a crash, the pod evicted by a
+node under pressure, a CrashLoopBackOff row): when a signature that is not a symptom also matches,
+the cause decides the category and leads the evidence (`classify.scorer.SYMPTOM_FACTOR`).
 
 Every example must match its pattern (and contain a keyword); no counter-example may match.
 An invalid file raises ConfigurationError naming the file and the line.
@@ -49,6 +57,7 @@ _SIGNATURE_KEYS = {
     "pattern",
     "weight",
     "summary",
+    "symptom",
     "ignore_case",
     "examples",
     "counter_examples",
@@ -66,6 +75,7 @@ class Signature:
     summary: str
     source: str
     line: int
+    symptom: bool = False
 
     def search(self, line: str) -> re.Match[str] | None:
         return self.regex.search(line)
@@ -185,6 +195,9 @@ def _signature(source: str, raw: dict[str, Any]) -> Signature:
     summary = raw.get("summary") or ""
     if not isinstance(summary, str):
         raise _fail(source, line, f"{sid}: 'summary' must be a string")
+    symptom = raw.get("symptom", False)
+    if not isinstance(symptom, bool):
+        raise _fail(source, line, f"{sid}: 'symptom' must be true or false")
     return Signature(
         id=sid,
         category=category,
@@ -194,6 +207,7 @@ def _signature(source: str, raw: dict[str, Any]) -> Signature:
         summary=summary,
         source=source,
         line=line,
+        symptom=symptom,
     )
 
 

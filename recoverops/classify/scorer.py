@@ -23,6 +23,10 @@ from recoverops.taxonomy import Category
 LOCATION_FACTOR: dict[str, float] = {"chunk": 1.0, "command": 0.8, "step": 0.5, "log": 0.15}
 # Below this much evidence the honest answer is `unknown`.
 MIN_SCORE = 1.0
+# A symptom's hit counts this much of its weight when a cause (a hit that is not a symptom) is
+# in the failure chunk or step: the OOMKilled reason decides, not the BackOff event it caused.
+SYMPTOM_FACTOR = 0.25
+CAUSE_LOCATIONS = frozenset({"chunk", "step", "command"})
 # Extra copies of the same signature add a little (a list of ten failing tests is more certain
 # than one), with diminishing returns.
 REPEAT_BONUS = 0.15
@@ -103,12 +107,16 @@ class SignatureMatcher:
 
 
 def category_scores(hits: Iterable[SignatureHit]) -> dict[Category, float]:
+    hits = list(hits)
+    caused = any(not h.symptom and h.location in CAUSE_LOCATIONS for h in hits)
     best: dict[tuple[str, str], float] = {}
     copies: dict[tuple[str, str], int] = defaultdict(int)
     category_of: dict[str, Category] = {}
     for hit in hits:
         key = (hit.signature, hit.location)
         value = hit.weight * LOCATION_FACTOR[hit.location]
+        if hit.symptom and caused:
+            value *= SYMPTOM_FACTOR
         best[key] = max(best.get(key, 0.0), value)
         copies[key] += 1
         category_of[hit.signature] = hit.category
