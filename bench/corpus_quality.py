@@ -19,7 +19,8 @@ Printed per side:
 
     .venv/bin/python bench/corpus_quality.py [--corpus corpus] [--model] [--json] [--verbose]
 
---verbose lists the dev side's misses, one per line (never another side's).
+--verbose lists the dev side's misses, one per line (never another side's); --list-dev lists the
+dev side's texts (the only ones to open when writing signatures).
 --model combines the rules with the `@champion` under RECOVEROPS_HOME, as `recoverops analyze` does.
 """
 
@@ -139,11 +140,17 @@ def main() -> int:
     parser.add_argument("--model", action="store_true", help="rules and the @champion combined")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="list the dev side's misses")
+    parser.add_argument("--list-dev", action="store_true", help="list the dev side's texts")
     args = parser.parse_args()
     texts = load_texts(args.corpus)
     if not texts:
         print(f"no labelled texts under {args.corpus} (expected */labels*.csv)", file=sys.stderr)
         return 2
+    if args.list_dev:
+        for text in texts:
+            if text.side == "dev":
+                print(f"{text.path}\t{text.category}\tevidence={sorted(text.evidence)}")
+        return 0
     analyze = analyzer(args.model)
     by_side: dict[str, list[tuple[Text, Analysis]]] = defaultdict(list)
     for text in texts:
