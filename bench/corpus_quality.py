@@ -106,11 +106,14 @@ def scores(rows: list[tuple[Text, Analysis]]) -> dict[str, Any]:
         per[label] = {"precision": precision, "recall": recall, "f1": f1, "n": tp + fn}
     named = [(t, a) for t, a in failures if a.category is not Category.UNKNOWN]
     with_line = [(t, a) for t, a in failures if t.evidence]
+    right = sum(t.category == a.category.value for t, a in failures)
+    first_right = sum(bool(a.evidence) and a.evidence[0].line in t.evidence for t, a in with_line)
+    top3_right = sum(any(e.line in t.evidence for e in a.evidence[:3]) for t, a in with_line)
     return {
         "n": len(failures),
         "non_failures": len(quiet),
         "macro_f1": sum(c["f1"] for c in per.values()) / max(1, len(per)),
-        "accuracy": sum(t.category == a.category.value for t, a in failures) / max(1, len(failures)),
+        "accuracy": right / max(1, len(failures)),
         "family": sum(t.category.split(".")[0] == a.category.family for t, a in failures)
         / max(1, len(failures)),
         "unknown_on_failures": 1 - len(named) / max(1, len(failures)),
@@ -119,12 +122,8 @@ def scores(rows: list[tuple[Text, Analysis]]) -> dict[str, Any]:
         "ece": expected_calibration_error(
             [t.category == a.category.value for t, a in named], [a.confidence for _, a in named]
         ),
-        "evidence_at_1": sum(
-            bool(a.evidence) and a.evidence[0].line in t.evidence for t, a in with_line
-        )
-        / max(1, len(with_line)),
-        "evidence_at_3": sum(any(e.line in t.evidence for e in a.evidence[:3]) for t, a in with_line)
-        / max(1, len(with_line)),
+        "evidence_at_1": first_right / max(1, len(with_line)),
+        "evidence_at_3": top3_right / max(1, len(with_line)),
         "per_class": per,
         "confusion": Counter(
             f"{t.category} -> {a.category.value}" for t, a in rows if t.category != a.category.value
