@@ -1,4 +1,4 @@
-"""Write the digest of the test side's lines that `tests/unit/classify/test_sides.py` checks.
+"""The test side's lines, as hashes: what `tests/unit/classify/test_sides.py` checks quotes against.
 
 The shared corpora (BugSwarm, LogChunks) are not in the repository, yet a fresh clone's tests must
 still refuse a signature example or a fixture that quotes a test-side log. So the test reads this
@@ -7,7 +7,7 @@ collapsed; as printed and as the detector cleans it, timestamps off) of the logs
 projects that no dev or validation log also prints (those, like "BUILD FAILURE", say nothing about
 a project). Hashes, not lines: nothing of the test side is copied into the repository.
 
-    .venv/bin/python scripts/test_side_digest.py [--data ../shared/data]
+    .venv/bin/python -m tests.side_lines [--data ../shared/data]   # write the digest again
 
 Run it again whenever `recoverops/sides.py` or the corpora change.
 """
@@ -50,7 +50,9 @@ def line_hash(key: str) -> bytes:
 def _logs(data: Path) -> list[tuple[str, Path]]:
     """(project, log path) of every BugSwarm failing/passing log and every LogChunks log."""
     found = []
-    for row in csv.DictReader((data / "bugswarm" / "index.csv").open(encoding="utf-8")):
+    with (data / "bugswarm" / "index.csv").open(encoding="utf-8") as index:
+        rows = list(csv.DictReader(index))
+    for row in rows:
         for name in ("failing.log", "passing.log"):
             path = data / "bugswarm" / row["artifact"] / name
             if path.is_file():
@@ -62,12 +64,19 @@ def _logs(data: Path) -> list[tuple[str, Path]]:
 
 
 def test_side_keys(data: Path) -> set[str]:
-    test, other = set(), set()
+    """The keys of the shared corpora's test-side lines that no other side prints."""
+    test: set[str] = set()
+    other: set[str] = set()
     for project, path in _logs(data):
         bucket = test if side_of(project) == "test" else other
         for raw in path.read_bytes().decode("utf-8", errors="replace").split("\n"):
             bucket |= line_keys(raw)
     return test - other
+
+
+def read_digest(path: Path = DIGEST) -> set[bytes]:
+    raw = path.read_bytes()
+    return {raw[i : i + 8] for i in range(0, len(raw), 8)}
 
 
 def main() -> int:
