@@ -18,6 +18,9 @@ Printed per side:
     per category    precision, recall, F1, n
 
     .venv/bin/python bench/corpus_quality.py [--corpus corpus] [--model] [--json] [--verbose]
+                                             [--test]
+
+The test side is only printed with --test: look at it to report, not while tuning.
 
 --verbose lists the dev side's misses, one per line (never another side's); --list-dev lists the
 dev side's texts (the only ones to open when writing signatures).
@@ -140,6 +143,7 @@ def main() -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="list the dev side's misses")
     parser.add_argument("--list-dev", action="store_true", help="list the dev side's texts")
+    parser.add_argument("--test", action="store_true", help="also print the test side")
     args = parser.parse_args()
     texts = load_texts(args.corpus)
     if not texts:
@@ -168,7 +172,8 @@ def main() -> int:
                     f"want line {sorted(text.evidence)} got {shown}",
                     file=sys.stderr,
                 )
-    report = {side: scores(rows) for side, rows in by_side.items()}
+    shown = [side for side in by_side if args.test or side not in ("test", "all")]
+    report = {side: scores(by_side[side]) for side in shown}
     if args.json:
         print(json.dumps(report, indent=1, default=dict))
         return 0

@@ -18,7 +18,8 @@ from recoverops.classify.scorer import (
     category_scores,
     decide,
 )
-from recoverops.logs.chunk import LineFacts, ScoredLine, rank_lines
+from recoverops.classify.word_model import fallback_verdict, shipped_word_model, word_features
+from recoverops.logs.chunk import LineFacts, ScoredLine, error_score, rank_lines
 from recoverops.logs.document import LogDocument
 from recoverops.logs.formats import detect_format
 from recoverops.logs.steps import failing_step
@@ -31,6 +32,9 @@ CHUNK_CONTEXT = 3
 CHUNK_ANCHORS = 3
 # After the failure point CI systems print after_failure output (test reports, dumps).
 TAIL_LINES = 300
+# A line that reads like this much of an error ("error", "failed", "fatal", "denied" ...) is a
+# clear error line: a log with one is a failure, and gets a category rather than `unknown`.
+CLEAR_ERROR = 1.5
 _COMMAND = re.compile(r"^(?:\$ |\+ |Run |> )(.+)$")
 
 _matchers: dict[int, SignatureMatcher] = {}
@@ -121,6 +125,20 @@ def analyze_text(
         ]
     scores = category_scores(hits)
     category, confidence = decide(scores)
+    chunk_lines = tuple(text for n, text in lines if n in chunk and text.strip())
+    decided_by = "rules"
+    if category is Category.UNKNOWN:
+        category, confidence, by_words = fallback_verdict(
+            shipped_word_model(),
+            features=word_features(
+                "\n".join(chunk_lines),
+                f"{step.name} {step.command or ''}".strip(),
+                [f"{h.location}:{h.category.value}" for h in hits],
+            ),
+            clear_error=any(error_score(s.text.lower()) >= CLEAR_ERROR for s in ranked[:3]),
+            rules_score=max(scores.values(), default=0.0),
+        )
+        decided_by = by_words or decided_by
     evidence = _evidence(ranked, hits, category)
     chunk_templates = tuple(template_id(mask(e.text)) for e in evidence)
     return Analysis(
@@ -133,7 +151,8 @@ def analyze_text(
         templates=chunk_templates,
         hits=tuple(hits),
         scores=scores,
-        chunk=tuple(text for n, text in lines if n in chunk and text.strip()),
+        chunk=chunk_lines,
+        decided_by=decided_by,
     )
 
 
