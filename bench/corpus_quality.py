@@ -172,8 +172,8 @@ def main() -> int:
                     f"want line {sorted(text.evidence)} got {shown}",
                     file=sys.stderr,
                 )
-    shown = [side for side in by_side if args.test or side not in ("test", "all")]
-    report = {side: scores(by_side[side]) for side in shown}
+    sides = [side for side in by_side if args.test or side not in ("test", "all")]
+    report = {side: scores(by_side[side]) for side in sides}
     if args.json:
         print(json.dumps(report, indent=1, default=dict))
         return 0
