@@ -1,7 +1,9 @@
 """Shared pieces of the ML benchmarks: loading the labelled corpus, scoring predictions.
 
-Scores are over the four build classes the corpora label (`BUILD_LABELS`): macro-F1, per-class
-F1, and the expected calibration error (ECE) of the top class's confidence.
+The corpus is the shared BugSwarm logs (four build classes) and the repository's labelled
+deploy / infra / security texts (`corpus/`, twelve classes and `unknown`): every taxonomy id.
+Scores: macro-F1 over the classes the judged rows are labelled with, per-class F1, and the
+expected calibration error (ECE) of the top class's confidence.
 """
 
 from __future__ import annotations
@@ -14,16 +16,18 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score
 
-from recoverops.training.datasets import BUILD_LABELS, DatasetError, corpus_examples, featurize
+from recoverops.taxonomy import Category
+from recoverops.training.datasets import DatasetError, corpus_examples, featurize
 from recoverops.training.evaluate import expected_calibration_error
 
-LABELS: tuple[str, ...] = BUILD_LABELS
+LABELS: tuple[str, ...] = tuple(c.value for c in Category)
 DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+DEFAULT_TEXTS = Path(__file__).resolve().parents[1] / "corpus"
 
 
-def load_corpus(data: Path, *, workers: int = 2) -> pd.DataFrame:
-    """Every log of the data folder run through the detector; exits with a message, not a
-    traceback, when the folder holds no corpus."""
+def load_corpus(data: Path, texts: Path = DEFAULT_TEXTS, *, workers: int = 2) -> pd.DataFrame:
+    """Every log of the data folder and every labelled text run through the detector; exits
+    with a message, not a traceback, when the folder holds no corpus."""
     if not (data / "bugswarm" / "index.csv").is_file():
         print(
             f"no corpus at {data} (expected bugswarm/index.csv below it): pass --data DIR",
@@ -31,7 +35,8 @@ def load_corpus(data: Path, *, workers: int = 2) -> pd.DataFrame:
         )
         raise SystemExit(2)
     try:
-        frame: pd.DataFrame = featurize(corpus_examples(data), workers=workers)
+        examples = corpus_examples(data) + corpus_examples(texts)
+        frame: pd.DataFrame = featurize(examples, workers=workers)
     except DatasetError as error:
         print(f"cannot read the corpus: {error}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -41,9 +46,10 @@ def load_corpus(data: Path, *, workers: int = 2) -> pd.DataFrame:
 def score(gold: list[str], predicted: list[str], confidence: np.ndarray) -> dict[str, Any]:
     per_class = f1_score(gold, predicted, labels=list(LABELS), average=None, zero_division=0.0)
     correct = np.asarray([g == p for g, p in zip(gold, predicted, strict=True)])
+    present = [i for i, c in enumerate(LABELS) if c in set(gold)]
     return {
         "n": len(gold),
-        "macro_f1": float(np.mean(per_class)),
+        "macro_f1": float(np.mean(per_class[present])),
         "accuracy": float(correct.mean()),
         "ece": expected_calibration_error(correct, confidence),
         "per_class_f1": {c: float(f) for c, f in zip(LABELS, per_class, strict=True)},

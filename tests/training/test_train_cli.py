@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import csv
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
+import yaml
 
 from recoverops.cli.main import main
 from recoverops.settings import Settings
+from recoverops.sides import side_of
 from recoverops.store import Store
 from recoverops.taxonomy import Category
-from tests.ml_corpus import fixture_project, store_case_incident, write_case_corpus
+from tests.ml_corpus import CASES, fixture_project, store_case_incident, write_case_corpus
 from tests.serve.harness import unused_port
 
 # Fixture cases the corpus above leaves out, labelled by an operator instead.
@@ -204,3 +207,74 @@ def test_incidents_without_labels_leave_a_one_class_corpus_refused(
 
     assert code == 1
     assert f"{corpus} and the incident store: every labelled example is build.test" in err
+
+
+def test_training_never_reads_the_test_side(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The test side's logs are gone: a run that opened one would stop with 'log(s) missing'."""
+    corpus = write_case_corpus(tmp_path / "corpus")
+    with (corpus / "index.csv").open(newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    test_side = [row for row in rows if side_of(row["project"]) == "test"]
+    assert test_side
+    for row in test_side:
+        (corpus / row["artifact"] / "failing.log").unlink()
+
+    code, out, err = run_train(capsys, "--data", str(corpus), "--json")
+
+    assert code == 0, err
+    card = json.loads(out)["card"]
+    assert card["by_side"]["test"]["examples"] == 0
+    assert card["examples"] == len(rows) - len(test_side)
+    assert card["by_side"]["dev"]["examples"] and card["by_side"]["validation"]["examples"]
+
+
+def test_labelled_texts_are_a_corpus_split_by_the_group_they_came_from(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The repository's `corpus/` layout: `<category>/labels.csv` naming each text's file and
+    group. The real fixture cases of the categories with three or more become texts, their
+    groups spread over the sides as the fixture corpus spreads them, and a model trains on them."""
+    texts = tmp_path / "texts"
+    turns: dict[str, int] = {}
+    cases = {
+        case: yaml.safe_load((case / "case.yaml").read_text("utf-8"))["category"]
+        for case in sorted(CASES.iterdir())
+    }
+    counts = Counter(cases.values())
+    for case, category in cases.items():
+        if counts[category] < 3:
+            continue
+        folder = texts / category
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{case.name}.txt").write_bytes((case / "log.txt").read_bytes())
+        turn = turns[category] = turns.get(category, -1) + 1
+        new = not (folder / "labels.csv").exists()
+        with (folder / "labels.csv").open("a", newline="", encoding="utf-8") as handle:
+            writer = csv.writer(handle)
+            if new:
+                writer.writerow(["file", "category", "group", "source", "licence"])
+            group = fixture_project(("dev", "validation", "dev")[turn % 3], 500 + turn)
+            writer.writerow([f"{case.name}.txt", category, group, "", ""])
+
+    code, out, err = run_train(capsys, "--data", str(texts), "--json")
+
+    assert code == 0, err
+    card = json.loads(out)["card"]
+    assert card["by_source"] == {"texts": card["examples"]}
+    assert {"build.test", "deploy.network", "infra.container"} <= set(card["by_class"])
+
+
+def test_a_labelled_text_of_an_unknown_category_is_refused_with_its_line(
+    home: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "texts" / "infra.container"
+    folder.mkdir(parents=True)
+    (folder / "a.txt").write_text("Back-off restarting failed container\n")
+    (folder / "labels.csv").write_text("file,category,group\na.txt,infra.containers,o/n\n")
+
+    code, out, err = run_train(capsys, "--data", str(tmp_path / "texts"))
+
+    assert code == 1 and out == ""
+    assert f"{folder / 'labels.csv'}:2: unknown category 'infra.containers'" in err
