@@ -58,8 +58,14 @@ def _last_command(doc: LogDocument, step: Step, lo: int) -> str | None:
 
 
 def analyze_text(
-    text: str, *, catalogue: Catalogue | None = None, window_lines: int = 20_000
+    text: str,
+    *,
+    catalogue: Catalogue | None = None,
+    window_lines: int = 20_000,
+    word_model: bool = True,
 ) -> Analysis:
+    """The analysis of one log; `word_model=False` is the rules alone, uncalibrated (what the
+    word model itself is fitted on)."""
     catalogue = catalogue or load_catalogue()
     matcher = _matcher(catalogue)
     doc = LogDocument(text)
@@ -127,9 +133,12 @@ def analyze_text(
     category, confidence = decide(scores)
     chunk_lines = tuple(text for n, text in lines if n in chunk and text.strip())
     decided_by = "rules"
-    if category is Category.UNKNOWN:
+    words = shipped_word_model() if word_model else None
+    if category is not Category.UNKNOWN and words is not None:
+        confidence = round(words.calibrated(confidence), 3)
+    elif category is Category.UNKNOWN:
         category, confidence, by_words = fallback_verdict(
-            shipped_word_model(),
+            words,
             features=word_features(
                 "\n".join(chunk_lines),
                 f"{step.name} {step.command or ''}".strip(),

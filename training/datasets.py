@@ -19,6 +19,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -177,7 +178,7 @@ def corpus_examples(folder: Path) -> list[LogExample]:
     return found
 
 
-def _row(example: LogExample) -> dict[str, Any]:
+def _row(example: LogExample, rules_only: bool = False) -> dict[str, Any]:
     text = example.path.read_bytes().decode("utf-8", errors="replace")
     row: dict[str, Any] = {
         "example_id": example.example_id,
@@ -185,7 +186,7 @@ def _row(example: LogExample) -> dict[str, Any]:
         "source": example.source,
         "label": example.label,
     }
-    row.update(feature_row(analyze_text(text)))
+    row.update(feature_row(analyze_text(text, word_model=not rules_only)))
     return row
 
 
@@ -194,8 +195,10 @@ def featurize(
     *,
     workers: int = 1,
     progress: Callable[[Iterator[dict[str, Any]], int], Iterator[dict[str, Any]]] | None = None,
+    rules_only: bool = False,
 ) -> pd.DataFrame:
-    """Run the detector on each example's log; missing logs are a DatasetError naming them."""
+    """Run the detector on each example's log (`rules_only`: without the shipped word model);
+    missing logs are a DatasetError naming them."""
     todo = list(examples)
     missing = [e.path for e in todo if not e.path.is_file()]
     if missing:
@@ -204,10 +207,10 @@ def featurize(
     rows: Iterator[dict[str, Any]]
     if workers > 1 and len(todo) > 1:
         pool = ProcessPoolExecutor(max_workers=workers)
-        rows = pool.map(_row, todo, chunksize=4)
+        rows = pool.map(partial(_row, rules_only=rules_only), todo, chunksize=4)
     else:
         pool = None
-        rows = map(_row, todo)
+        rows = map(partial(_row, rules_only=rules_only), todo)
     try:
         if progress is not None:
             rows = progress(rows, len(todo))

@@ -3,11 +3,13 @@
     python -m recoverops.training.word_model --data ../shared/data --data corpus \
         --out recoverops/classify/word_model.json
 
-Reads every labelled example of the data folders through the detector, as training does, fits a
+Reads every labelled example of the data folders through the detector's rules alone (the model
+being fitted is not asked), fits a
 class-balanced logistic regression on the dev side's word features, chooses its regularisation by
 macro-F1 on the validation side, keeps the weights that matter (so the file stays small and the
 model pure Python), and fits the softmax temperature on the validation side with the pruned model,
-exactly as it will run. The test side is never read (`recoverops.sides`).
+exactly as it will run; and it fits the map that calibrates the rules' own confidence on the
+validation rows where the rules decided. The test side is never read (`recoverops.sides`).
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 from sklearn.feature_extraction import DictVectorizer
 from sklearn.linear_model import LogisticRegression
 
+from recoverops.classify.scorer import MIN_SCORE
 from recoverops.classify.word_model import WordModel, word_features
 from recoverops.errors import RecoverOpsError
+from recoverops.models.features import RULE_SCORE_COLUMNS
 from recoverops.sides import Side
 from recoverops.taxonomy import Category
 
@@ -105,6 +110,18 @@ def _temperature(model: WordModel, features: list[frozenset[str]], gold: Sequenc
     return best
 
 
+def rules_calibration(rows: pd.DataFrame) -> tuple[float, float]:
+    """(slope, intercept) of a logistic regression of "the rules were right" on the logit of
+    their confidence, over the rows where the rules' top score passed their threshold."""
+    decided = rows[rows[list(RULE_SCORE_COLUMNS)].max(axis=1) >= MIN_SCORE]
+    right = (decided["rule_category"] == decided["label"]).to_numpy()
+    if len(decided) < 10 or right.all() or not right.any():
+        return 1.0, 0.0
+    p = decided["rule_confidence"].clip(1e-4, 1 - 1e-4).to_numpy(float)
+    model = LogisticRegression(C=1e4).fit(np.log(p / (1 - p)).reshape(-1, 1), right)
+    return round(float(model.coef_[0][0]), 4), round(float(model.intercept_[0]), 4)
+
+
 def fit_word_model(frame: pd.DataFrame) -> WordModel:
     """The word model fitted on `frame`'s dev rows and calibrated on its validation rows."""
     sides: dict[Side, pd.DataFrame] = split_sides(labelled(frame))
@@ -124,6 +141,7 @@ def fit_word_model(frame: pd.DataFrame) -> WordModel:
     assert best is not None
     score, c, chosen = best
     temperature = _temperature(chosen, val_features, val_gold)
+    calibration = rules_calibration(validation)
     about = {
         "dev_examples": len(dev),
         "dev_projects": int(dev["project"].nunique()),
@@ -133,7 +151,12 @@ def fit_word_model(frame: pd.DataFrame) -> WordModel:
         "features": len(chosen.weights),
         "classes_by_dev_examples": {str(k): int(v) for k, v in dev["label"].value_counts().items()},
     }
-    return WordModel(chosen.classes, chosen.intercept, chosen.weights, temperature, about)
+    about["rules_calibration_rows"] = int(
+        (validation[list(RULE_SCORE_COLUMNS)].max(axis=1) >= MIN_SCORE).sum()
+    )
+    return WordModel(
+        chosen.classes, chosen.intercept, chosen.weights, temperature, about, calibration
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -146,8 +169,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     try:
-        examples = without_test_side(e for d in args.data for e in corpus_examples(d))
-        frame = featurize(examples, workers=args.workers)
+        found = (e for d in args.data for e in corpus_examples(d) if e.label is not None)
+        examples = without_test_side(found)
+        frame = featurize(examples, workers=args.workers, rules_only=True)
         model = fit_word_model(frame)
     except RecoverOpsError as error:
         sys.stderr.write(f"word model: {error}\n")

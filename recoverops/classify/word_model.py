@@ -12,6 +12,8 @@ probability, and `unknown` stays for text that is not a failure.
                matched in the chunk, the step or the command (`s:deploy.config`)
     model      one weight per (feature, class) and an intercept per class, scores summed over
                the features present, a softmax at the fitted temperature
+    rules      the same file calibrates the rules' own confidence (`calibrated`): a logistic
+               map of its logit, fitted on the validation side where the rules decided
 
 It runs in pure Python, so `recoverops analyze` stays fast and imports no learning library. The
 weights (`word_model.json`) are fitted by `python -m recoverops.training.word_model` on the dev
@@ -63,6 +65,14 @@ class WordModel:
     weights: Mapping[str, Mapping[int, float]]  # feature -> {class index: weight}
     temperature: float
     about: Mapping[str, Any]
+    # (slope, intercept) of the logistic map from the rules' confidence to a calibrated one.
+    rules_calibration: tuple[float, float] = (1.0, 0.0)
+
+    def calibrated(self, confidence: float) -> float:
+        """The rules' confidence in a category, calibrated (a probability it is right)."""
+        p = min(max(confidence, 1e-4), 1 - 1e-4)
+        slope, offset = self.rules_calibration
+        return 1.0 / (1.0 + math.exp(-(slope * math.log(p / (1 - p)) + offset)))
 
     def probabilities(self, features: Iterable[str]) -> dict[Category, float]:
         scores = list(self.intercept)
@@ -81,6 +91,7 @@ class WordModel:
             "temperature": self.temperature,
             "weights": {f: {str(i): w for i, w in ws.items()} for f, ws in self.weights.items()},
             "about": dict(self.about),
+            "rules_calibration": list(self.rules_calibration),
         }
 
     @classmethod
@@ -94,12 +105,13 @@ class WordModel:
             }
             temperature = float(document["temperature"])
             about = dict(document.get("about") or {})
+            slope, offset = (float(v) for v in document.get("rules_calibration", (1.0, 0.0)))
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             raise ConfigurationError(f"{source}: not a word model ({error})") from None
         bad = [i for ws in weights.values() for i in ws if not 0 <= i < len(classes)]
         if len(intercept) != len(classes) or bad or temperature <= 0:
             raise ConfigurationError(f"{source}: inconsistent word model")
-        return cls(classes, intercept, weights, temperature, about)
+        return cls(classes, intercept, weights, temperature, about, (slope, offset))
 
     def save(self, path: Path) -> None:
         path.write_text(json.dumps(self.to_json(), sort_keys=True, separators=(",", ":")) + "\n")
