@@ -12,7 +12,10 @@ API ?= http://127.0.0.1:8000
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	# setuptools notes, for any editable install whose folders map onto package names as ours do
+	# (pyproject.toml's package-dir), that a same-named folder in the working directory could
+	# shadow the package: it says nothing about this project, so it is not shown.
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
