@@ -10,7 +10,6 @@ from collections.abc import Callable
 
 from pydantic import ValidationError
 
-from recoverops.errors import ConfigurationError
 from recoverops.settings import Settings, problems, unknown_variables, variable
 
 EXIT_OK = 0
@@ -38,9 +37,6 @@ def load_settings() -> Settings | None:
     except ValidationError as error:
         for problem in problems(error):
             say(f"invalid setting: {problem}")
-        return None
-    except ConfigurationError as error:
-        say(f"invalid setting: {error}")
         return None
 
 
