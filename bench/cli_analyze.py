@@ -54,7 +54,10 @@ def environment(home: Path) -> dict[str, str]:
 
 
 def make_champion(home: Path) -> str:
-    """A champion registered in `home`'s MLflow store, as `recoverops train` leaves one."""
+    """A champion registered in `home`'s MLflow store, as `recoverops train` leaves one.
+
+    Run in a process of its own (`--prepare`): a child forked from a process that imported
+    MLflow and scikit-learn would start with their memory counted in its peak."""
     sys.path.insert(0, str(ROOT))
     from recoverops.settings import Settings
     from recoverops.training.local_champion import save_copy
@@ -69,20 +72,38 @@ def make_champion(home: Path) -> str:
     return version
 
 
-def make_store_without_champion(home: Path) -> None:
+def make_store_without_champion(home: Path) -> str:
     """An MLflow store with no champion, as `recoverops up` leaves one before any training."""
     sys.path.insert(0, str(ROOT))
     from recoverops.settings import Settings
     from recoverops.training.mlflow_model import alias_version
 
     assert alias_version(Settings(home=home)) is None
+    return "none"
+
+
+def prepare(kind: str, home: Path) -> str:
+    """Make `home` of `kind` in a child process; the champion's version, or "none"."""
+    done = subprocess.run(
+        [sys.executable, __file__, "--prepare", kind, str(home)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip().splitlines()[-1]
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--log", type=Path, default=DEFAULT_LOG)
+    parser.add_argument("--prepare", nargs=2, metavar=("KIND", "HOME"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.prepare:
+        kind, home = args.prepare
+        make = make_champion if kind == "champion" else make_store_without_champion
+        print(make(Path(home)))
+        return 0
     analyze = [sys.executable, "-m", "recoverops.cli.main", "analyze", "--json", str(args.log)]
     lines = len(args.log.read_text("utf-8", errors="replace").splitlines())
     print(f"recoverops analyze on {args.log.name} ({lines} lines), median of {args.runs} runs")
@@ -90,8 +111,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as scratch:
         root = Path(scratch)
         clean, empty_store, trained = root / "clean", root / "store", root / "trained"
-        make_store_without_champion(empty_store)
-        version = make_champion(trained)
+        prepare("store", empty_store)
+        version = prepare("champion", trained)
         first = root / "first"
 
         rows = [

@@ -273,6 +273,15 @@ def _scheme(url: str) -> str | None:
     return found.group(1).lower() if found else None
 
 
+def _without_password(value: str) -> str:
+    """`value`, a URL's password masked: a database URL's is a secret even when it is wrong."""
+    try:
+        password = urlsplit(value).password
+    except ValueError:
+        return value
+    return value.replace(f":{password}@", ":***@") if password else value
+
+
 def variable(field: str) -> str:
     """The environment variable that sets `field`."""
     return f"{PREFIX}{field.upper()}"
@@ -288,7 +297,8 @@ def problems(error: ValidationError) -> list[str]:
         secret = field in Settings.model_fields and "SecretStr" in str(
             Settings.model_fields[field].annotation
         )
-        shown = "" if secret or not isinstance(item.get("input"), str) else f"={item['input']!r}"
+        given = item.get("input")
+        shown = "" if secret or not isinstance(given, str) else f"={_without_password(given)!r}"
         lines.append(f"{name}{shown}: {message[:1].lower()}{message[1:]}")
     return lines
 

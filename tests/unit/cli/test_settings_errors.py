@@ -90,9 +90,11 @@ def test_a_secrets_value_is_never_shown(
 ) -> None:
     monkeypatch.setenv("RECOVEROPS_GITHUB_TOKEN", "ghp_do_not_print_me")
     monkeypatch.setenv("RECOVEROPS_JENKINS_URL", "jenkins.internal")
+    monkeypatch.setenv("RECOVEROPS_DATABASE_URL", "postgresql://app:hunter2@db")  # no database
     assert main(COMMANDS["analyze"]) == 3
     err = capsys.readouterr().err
     assert "RECOVEROPS_JENKINS_URL='jenkins.internal'" in err and "ghp_do_not" not in err
+    assert "RECOVEROPS_DATABASE_URL='postgresql://app:***@db'" in err and "hunter2" not in err
 
 
 def test_a_misspelled_variable_is_a_warning_naming_the_closest_setting(
