@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from recoverops.actors import process_event
 from recoverops.actors.jobs import job_identity
 from recoverops.cli.main import main
 from recoverops.cli.replay import NotADelivery, build_request, replay, sender_of
 from recoverops.connectors import fetch_log, log_sources
+from recoverops.detector import analyze_text
 from recoverops.settings import Settings
 from tests.serve.harness import WEBHOOKS, Backend, unused_port
 
@@ -161,3 +164,39 @@ def test_log_goes_once_with_each_delivery(capsys: pytest.CaptureFixture[str]) ->
         main(["replay", str(FAILED_JOB), str(JENKINS), "--log", "one.log"])
     assert exited.value.code == 2
     assert "--log goes once with each FILE: 2 FILE(s), 1 --log" in capsys.readouterr().err
+
+
+def test_the_examples_become_incidents_through_the_detectors_own_steps(
+    sqlite_backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The quick start without Ray: what each detector actor does for a queued event, with the
+    # log fetcher it builds (actors/detector.py), on the events `make example` posts.
+    settings = sqlite_backend.settings
+    with sqlite_backend.client() as client:
+        replay(
+            [str(EXAMPLES / name / "delivery.json") for name in EXAMPLE_NAMES],
+            logs=[str(EXAMPLES / name / "job.log") for name in EXAMPLE_NAMES],
+            client=client,
+            settings=settings,
+            source=None,
+            fresh=False,
+        )
+    fetch = partial(fetch_log, sources=log_sources(settings))
+    found = {}
+    for result in outcomes(capsys.readouterr().out):
+        response = result["response"]
+        assert isinstance(response, dict)
+        outcome = process_event(
+            sqlite_backend.store, int(response["event_id"]), fetch=fetch, analyze=analyze_text
+        )
+        assert outcome.incident_id is not None and outcome.logs_available
+        incident = sqlite_backend.store.get_incident(outcome.incident_id)
+        assert incident is not None
+        found[incident.source.value] = incident
+    assert {source: i.category.value for source, i in found.items()} == {
+        "github": "infra.container",
+        "gitlab": "deploy.network",
+        "jenkins": "build.test",
+    }
+    assert any("manifest unknown" in e["text"] for e in found["github"].evidence)
+    assert found["gitlab"].target.startswith("gitlab:gitlab-org/gitlab-test:")
