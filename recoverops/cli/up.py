@@ -20,15 +20,66 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from recoverops.cli.common import EXIT_CONFIG, EXIT_OK, load_settings, say, whole_number
+from recoverops.cli.common import (
+    EXIT_CONFIG,
+    EXIT_OK,
+    help_formatter,
+    load_settings,
+    open_store,
+    say,
+    settings_epilog,
+    whole_number,
+)
 from recoverops.errors import RecoverOpsError
 
 # The dashboard is a Streamlit script in the source tree, next to the package.
 DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
 
+READS = (
+    "home",
+    "database_url",
+    "redis_url",
+    "mlflow_uri",
+    "model_name",
+    "signatures_path",
+    "max_log_bytes",
+    "analysis_window_lines",
+    "github_token",
+    "github_api_url",
+    "github_webhook_secret",
+    "gitlab_url",
+    "gitlab_token",
+    "gitlab_webhook_token",
+    "jenkins_url",
+    "jenkins_user",
+    "jenkins_token",
+    "jenkins_webhook_token",
+    "promote_max_class_drop",
+    "retrain_data_path",
+    "retrain_min_new_labels",
+    "retrain_interval_s",
+    "retrain_check_s",
+    "retrain_num_cpus",
+    "retrain_memory_mb",
+)
+
+
 def register(commands: Any) -> None:
-    parser = commands.add_parser("up", help="run the whole system locally (Ray, API, workers)")
+    parser = commands.add_parser(
+        "up",
+        help="run the whole system on this machine: API, workers, classifier, dashboard",
+        description=(
+            "Start local Ray, the HTTP API on Ray Serve, the classifier deployment (it follows\n"
+            "the registry's @champion), the detector workers that fetch each failed job's log\n"
+            "and analyze it, the retrainer, and the dashboard. With no setting, everything is\n"
+            "embedded: SQLite and the outbox queue under RECOVEROPS_HOME. The settings are\n"
+            "checked and the store opened before anything starts. Ctrl-C or SIGTERM stops all.\n\n"
+            "Exit codes: 0 stopped, 3 an invalid setting or a store that cannot be opened."
+        ),
+        epilog=settings_epilog(*READS),
+        formatter_class=help_formatter,
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address of the HTTP API")
     parser.add_argument("--port", type=int, default=8000, help="port of the HTTP API")
     parser.add_argument("--dashboard-port", type=int, default=8501, help="0: no dashboard")
@@ -44,7 +95,7 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    if settings is None:
+    if settings is None or not open_store(settings):
         return EXIT_CONFIG
     import ray
     from ray import serve

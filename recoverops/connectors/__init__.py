@@ -2,6 +2,8 @@
 
 `fetch_log(JobRef(source="github", project="o/r", job="1"), sources=log_sources(settings))`
 answers a `LogResult`: status "ok" with the text, or "unavailable" with the reason. It never raises.
+A log placed under RECOVEROPS_HOME for the job (`recoverops replay --log`, see `placed`) comes
+first.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from recoverops.connectors.base import JobRef, LogResult, LogSource, Retry
 from recoverops.connectors.github import GitHubLogs
 from recoverops.connectors.gitlab import GitLabLogs
 from recoverops.connectors.jenkins import JenkinsLogs
+from recoverops.connectors.placed import PlacedFirst, PlacedLogs
 from recoverops.settings import Settings
 
 
@@ -32,9 +35,11 @@ LOG_SOURCES: Mapping[str, LogSourceFactory] = {
 def log_sources(
     settings: Settings, *, retry: Retry | None = None, timeout: float = 30.0
 ) -> dict[str, LogSource]:
-    """Every registered source, configured from `settings` (an unconfigured one says so)."""
+    """Every registered source, configured from `settings` (an unconfigured one says so), each
+    behind the logs placed under the settings' home."""
+    placed = PlacedLogs(settings.home, max_bytes=settings.max_log_bytes)
     return {
-        name: factory(settings, retry=retry, timeout=timeout)
+        name: PlacedFirst(placed, factory(settings, retry=retry, timeout=timeout))
         for name, factory in LOG_SOURCES.items()
     }
 

@@ -8,14 +8,13 @@ from pathlib import Path
 import pytest
 
 from tests.actors.test_pipeline import System, kill_mid_event, running
-from tests.store.server_fixtures import REDIS_URL
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 
 
 @pytest.fixture
-def redis_system(tmp_path: Path) -> Iterator[System]:
-    with running(tmp_path / "home", redis_url=REDIS_URL) as started:
+def redis_system(tmp_path: Path, redis_url: str) -> Iterator[System]:
+    with running(tmp_path / "home", redis_url=redis_url) as started:
         yield started
 
 

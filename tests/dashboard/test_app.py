@@ -175,3 +175,18 @@ def test_feedback_without_an_operator_or_a_verdict_is_refused_with_the_reason(
     assert len(at.error) == 1
     assert "give a category, a fix_outcome, or both" in at.error[0].value
     assert live_api.store.feedback_watermark() == 0
+
+
+def test_an_empty_system_says_how_to_get_a_first_incident(live_api: LiveApi) -> None:
+    at = page(live_api.url)
+    assert not at.exception and not at.dataframe
+    (message,) = [info.value for info in at.info]
+    assert message.startswith("No incidents yet.") and "make example" in message
+    assert "docs/ci-setup.md" in message
+
+    # With a filter that matches nothing, the page says so instead.
+    live_api.seed(SUREFIRE)
+    at = page(live_api.url)
+    at.selectbox(key="filter_status").select("analyzed").run()
+    at.selectbox(key="filter_category").select("security.iam").run()
+    assert [info.value for info in at.info] == ["No incidents match."]

@@ -13,7 +13,6 @@ from recoverops.queue.factory import STREAM_PREFIX
 from recoverops.queue.redis_streams import SOCKET_TIMEOUT
 from recoverops.settings import Settings
 from recoverops.store import Store
-from tests.store.server_fixtures import REDIS_URL
 
 
 def test_without_redis_the_outbox_is_the_queue(store: Store, store_settings: Settings) -> None:
@@ -24,9 +23,9 @@ def test_without_redis_the_outbox_is_the_queue(store: Store, store_settings: Set
 
 
 def test_with_redis_a_stream_is_the_queue(
-    sqlite_settings: Settings, redis_client: redis.Redis, stream_key: str
+    sqlite_settings: Settings, redis_client: redis.Redis, stream_key: str, redis_url: str
 ) -> None:
-    settings = sqlite_settings.model_copy(update={"redis_url": REDIS_URL})
+    settings = sqlite_settings.model_copy(update={"redis_url": redis_url})
     stream = f"{STREAM_PREFIX}{stream_key}"
     store = Store.open(settings)
     queue = open_queue(settings, store, name=stream_key)

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 
 import pytest
 
+from recoverops.actors import process_event
+from recoverops.actors.jobs import job_identity
 from recoverops.cli.main import main
 from recoverops.cli.replay import NotADelivery, build_request, replay, sender_of
+from recoverops.connectors import fetch_log, log_sources
+from recoverops.detector import analyze_text
 from recoverops.settings import Settings
 from tests.serve.harness import WEBHOOKS, Backend, unused_port
 
@@ -94,3 +99,104 @@ def test_an_unreachable_system_is_a_clear_error_not_a_traceback(
     assert code == 1
     assert "cannot reach http://127.0.0.1" in str(outcomes(out)[0]["error"])
     assert "Traceback" not in err
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+EXAMPLE_NAMES = ("github-actions", "gitlab-ci", "jenkins")
+
+
+def test_each_examples_log_is_placed_where_the_detector_fetches_its_job(
+    sqlite_backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = sqlite_backend.settings
+    with sqlite_backend.client() as client:
+        code = replay(
+            [str(EXAMPLES / name / "delivery.json") for name in EXAMPLE_NAMES],
+            logs=[str(EXAMPLES / name / "job.log") for name in EXAMPLE_NAMES],
+            client=client,
+            settings=settings,
+            source=None,
+            fresh=False,
+        )
+    out, err = capsys.readouterr()
+    assert (code, err) == (0, "")
+    sources = log_sources(settings)
+    for name, result in zip(EXAMPLE_NAMES, outcomes(out), strict=True):
+        assert result["status"] == 202
+        response = result["response"]
+        assert isinstance(response, dict) and response["failure"] is True
+        event = sqlite_backend.store.get_event(int(response["event_id"]))
+        assert event is not None
+        job = job_identity(event).ref  # what the detector asks for, from the stored event
+        assert job is not None
+        fetched = fetch_log(job, sources=sources)
+        assert fetched.status == "ok"
+        assert fetched.text == (EXAMPLES / name / "job.log").read_text("utf-8")
+        assert Path(str(result["log"])).is_relative_to(settings.home)
+
+
+def test_a_log_for_a_delivery_that_reports_no_failure_is_refused_before_posting(
+    sqlite_backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    log = EXAMPLES / "jenkins" / "job.log"
+    missing = log.with_name("absent.log")
+    with sqlite_backend.client() as client:
+        code = replay(
+            [str(GITLAB_JOB), str(FAILED_JOB)],  # a successful GitLab job, then a failed one
+            logs=[str(log), str(missing)],
+            client=client,
+            settings=sqlite_backend.settings,
+            source=None,
+            fresh=False,
+        )
+    out, _ = capsys.readouterr()
+    results = outcomes(out)
+    assert code == 1
+    assert "reports no failed job" in str(results[0]["error"])
+    assert str(results[1]["error"]).startswith(f"its log: {missing}")
+    assert "status" not in results[0] and "status" not in results[1]
+    assert sqlite_backend.waiting() == 0  # nothing was posted
+    assert not (sqlite_backend.settings.home / "placed-logs").exists()
+
+
+def test_log_goes_once_with_each_delivery(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["replay", str(FAILED_JOB), str(JENKINS), "--log", "one.log"])
+    assert exited.value.code == 2
+    assert "--log goes once with each FILE: 2 FILE(s), 1 --log" in capsys.readouterr().err
+
+
+def test_the_examples_become_incidents_through_the_detectors_own_steps(
+    sqlite_backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The quick start without Ray: what each detector actor does for a queued event, with the
+    # log fetcher it builds (actors/detector.py), on the events `make example` posts.
+    settings = sqlite_backend.settings
+    with sqlite_backend.client() as client:
+        replay(
+            [str(EXAMPLES / name / "delivery.json") for name in EXAMPLE_NAMES],
+            logs=[str(EXAMPLES / name / "job.log") for name in EXAMPLE_NAMES],
+            client=client,
+            settings=settings,
+            source=None,
+            fresh=False,
+        )
+    fetch = partial(fetch_log, sources=log_sources(settings))
+    found = {}
+    for result in outcomes(capsys.readouterr().out):
+        response = result["response"]
+        assert isinstance(response, dict)
+        outcome = process_event(
+            sqlite_backend.store, int(response["event_id"]), fetch=fetch, analyze=analyze_text
+        )
+        assert outcome.incident_id is not None and outcome.logs_available
+        incident = sqlite_backend.store.get_incident(outcome.incident_id)
+        assert incident is not None
+        found[incident.source.value] = incident
+    assert {source: i.category.value for source, i in found.items()} == {
+        "github": "infra.container",
+        "gitlab": "deploy.network",
+        "jenkins": "build.test",
+    }
+    assert any("manifest unknown" in e["text"] for e in found["github"].evidence)
+    assert found["gitlab"].target.startswith("gitlab:gitlab-org/gitlab-test:")

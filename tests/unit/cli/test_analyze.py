@@ -285,7 +285,8 @@ def test_an_invalid_size_limit_is_a_configuration_error(
     code, out, err = run(capsys, monkeypatch, str(FLAKE8))
     assert code == 3
     assert out == ""
-    assert "configuration error" in err and "max_log_bytes" in err
+    assert err.startswith("recoverops: invalid setting: RECOVEROPS_MAX_LOG_BYTES=")
+    assert len(err.splitlines()) == 1
 
 
 def test_a_missing_signature_folder_is_a_configuration_error(

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import pickle
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -82,3 +88,100 @@ def test_a_broken_store_falls_back_to_the_rules(
     assert code == 0
     assert json.loads(out)["decided_by"] == "rules"
     assert "using the rules alone" in err
+
+
+# --- the local copy of the champion: analyze without MLflow ------------------------------------
+
+IMPORTS = """
+import sys
+from recoverops.cli.main import main
+code = main(["analyze", "--json", sys.argv[1]])
+heavy = sorted(m for m in ("mlflow", "ray", "sklearn", "pandas") if m in sys.modules)
+sys.stderr.write("imported: " + " ".join(heavy) + "\\n")
+sys.exit(code)
+"""
+
+
+def analyze_in_subprocess(
+    home: Path, *, model_name: str | None = None
+) -> tuple[dict[str, Any], list[str]]:
+    """(the analysis, the heavy modules the process imported) of FLAKE8 with `home`."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECOVEROPS_")}
+    env["RECOVEROPS_HOME"] = str(home)
+    if model_name is not None:
+        env["RECOVEROPS_MODEL_NAME"] = model_name
+    done = subprocess.run(
+        [sys.executable, "-c", IMPORTS, FLAKE8],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr
+    imported = done.stderr.splitlines()[-1].removeprefix("imported:").split()
+    return json.loads(done.stdout), imported
+
+
+def test_without_a_champion_analyze_imports_neither_mlflow_nor_ray_nor_sklearn(
+    tmp_path: Path, trained_home: tuple[Path, str]
+) -> None:
+    analysis, imported = analyze_in_subprocess(tmp_path / "clean")
+    assert analysis["decided_by"] == "rules" and imported == []
+    # A store that exists but has no champion of the configured name: still none of them.
+    home, _ = trained_home
+    analysis, imported = analyze_in_subprocess(home, model_name="never-trained")
+    assert analysis["decided_by"] == "rules" and imported == []
+
+
+def test_with_a_champion_analyze_uses_its_local_copy_without_mlflow(
+    trained_home: tuple[Path, str],
+) -> None:
+    home, model = trained_home
+    first, _ = analyze_in_subprocess(home)  # keeps a copy if this home had none yet
+    again, imported = analyze_in_subprocess(home)
+    assert again["decided_by"] == first["decided_by"] == f"model:{model}"
+    assert again == first
+    assert "mlflow" not in imported and "ray" not in imported
+    manifest = json.loads(next((home / "champion").glob("*.json")).read_text())
+    assert manifest["version"] == model.rsplit("/", 1)[1]
+
+
+def copy_files(home: Path) -> tuple[Path, Path]:
+    manifest = next((home / "champion").glob("*.json"))
+    return manifest.with_suffix(".pickle"), manifest
+
+
+def test_a_copy_that_does_not_match_its_checksum_is_replaced_from_mlflow(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    trained_home: tuple[Path, str],
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(trained_home[0], home)
+    analyze(capsys, monkeypatch, home, "--json", FLAKE8)  # makes sure a copy exists
+    pickled, _ = copy_files(home)
+    pickled.write_bytes(pickled.read_bytes() + b"tampered")
+    code, out, _ = analyze(capsys, monkeypatch, home, "--json", FLAKE8)
+    assert code == 0 and json.loads(out)["decided_by"] == f"model:{trained_home[1]}"
+    assert not pickled.read_bytes().endswith(b"tampered")  # loaded from MLflow, copied again
+
+
+def test_a_copy_that_names_other_code_is_refused(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    trained_home: tuple[Path, str],
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(trained_home[0], home)
+    analyze(capsys, monkeypatch, home, "--json", FLAKE8)
+    pickled, manifest = copy_files(home)
+    planted = pickle.dumps(Path)  # any class outside the model's libraries
+    pickled.write_bytes(planted)
+    described = json.loads(manifest.read_text())
+    described["sha256"] = hashlib.sha256(planted).hexdigest()
+    manifest.write_text(json.dumps(described))
+    code, out, err = analyze(capsys, monkeypatch, home, "--json", FLAKE8)
+    assert code == 0 and json.loads(out)["decided_by"] == f"model:{trained_home[1]}"
+    assert "pathlib.Path: refused" in err

@@ -300,3 +300,16 @@ class TestTravisExits:
         )
         (step,) = Travis().steps(LogDocument(text))
         assert (step.failed, step.exit_code, step.end) == (True, 2, 4)
+
+
+class TestPlainStepName:
+    """A plain log's one step is named after the last command it ran, when it shows one."""
+
+    def test_named_after_its_command(self) -> None:
+        text = "$ aws s3 ls\nAn error occurred (InvalidClientTokenId) when calling ListBuckets\n"
+        step = analyze_text(text).failing_step
+        assert step is not None and (step.name, step.command) == ("aws s3 ls", "aws s3 ls")
+
+    def test_without_a_command_it_stays_the_log(self) -> None:
+        step = analyze_text("error: something broke\n").failing_step
+        assert step is not None and (step.name, step.command) == ("log", None)
