@@ -40,7 +40,13 @@ class Settings(BaseSettings):
     retrain_check_s: float = Field(default=60.0, gt=0.0)
     retrain_num_cpus: float = Field(default=1.0, gt=0.0)
     retrain_memory_mb: int = Field(default=2048, gt=0)
+    # The remediation policy (YAML, `recoverops.remediation.policy`); unset: every action is a
+    # dry run that is recorded and never carried out.
     policy: Path | None = None
+    # How often a validation asks whether the target is healthy, and how long a remediator's
+    # claim on an action lasts unless renewed (a dead remediator's actions resume after it).
+    remediation_poll_s: float = Field(default=2.0, gt=0.0)
+    remediation_lease_s: float = Field(default=60.0, gt=0.0)
 
     llm_base_url: str | None = None
     llm_model: str | None = None
@@ -57,6 +63,9 @@ class Settings(BaseSettings):
     jenkins_token: SecretStr | None = None
     jenkins_webhook_token: SecretStr | None = None
     aws_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+    # The cluster the Kubernetes remediator acts on; unset: the in-cluster service account.
+    kubeconfig: Path | None = None
 
     @property
     def mlflow_tracking_uri(self) -> str:
