@@ -49,16 +49,14 @@ def settled(service: Mapping[str, Any], *, task_definition: str | None) -> Healt
     if primary.get("rolloutState") == "FAILED":
         why = primary.get("rolloutStateReason", "")
         return Health.failed(f"{name}: deployment {primary.get('id')} failed: {why}")
-    if task_definition is not None and not _same_definition(
-        primary.get("taskDefinition", ""), task_definition
-    ):
-        return Health.failed(f"{name}: primary deployment runs {primary.get('taskDefinition')}")
+    # The service's own task definition: the one its deployments converge on.
+    current = service.get("taskDefinition", "")
+    if task_definition is not None and not _same_definition(current, task_definition):
+        return Health.failed(f"{name}: the service runs {current}, not {task_definition}")
     desired = service.get("desiredCount", 0)
     running = primary.get("runningCount", service.get("runningCount", 0))
     if len(deployments) == 1 and running >= desired:
-        return Health.healthy(
-            f"{name}: {running}/{desired} tasks of {primary.get('taskDefinition')}"
-        )
+        return Health.healthy(f"{name}: {running}/{desired} tasks of {current}")
     return Health.waiting(f"{name}: {len(deployments)} deployments, {running}/{desired} running")
 
 
