@@ -155,7 +155,9 @@ class Clients:
         auth: tuple[str, str] | None = None
         if system is System.GITHUB:
             base = settings.github_api_url
-            headers["Accept"] = "application/vnd.github+json"
+            # GitHub's own media type first; plain JSON for servers that speak only the
+            # description's (Prism answers 406 to the first alone).
+            headers["Accept"] = "application/vnd.github+json, application/json;q=0.9"
             headers["X-GitHub-Api-Version"] = "2022-11-28"
             if settings.github_token is not None:
                 headers["Authorization"] = f"Bearer {settings.github_token.get_secret_value()}"

@@ -284,11 +284,14 @@ def test_a_failed_validation_rolls_back_to_the_snapshot_and_escalates(
 def test_an_apply_the_api_refuses_rolls_back(store: Store, world: World, clients: Clients) -> None:
     engine = engine_for(store, world, clients)
     world.fail_apply.add("web")
-    action, _ = engine.plan(set_version("web", "v2"), key="k")
+    incident_id = incident(store)
+    action, _ = engine.plan(set_version("web", "v2", incident_id=incident_id), key="k")
     done = engine.run(action.id)
     assert done is not None and done.status is ActionStatus.ROLLBACK_FAILED  # the API refuses both
     assert "apply failed: RuntimeError: the API refused to change web" in done.result["error"]
-    world.fail_apply.clear()
+    assert done.result["rollback"] == "RuntimeError: the API refused to change web"
+    stored = store.get_incident(incident_id)
+    assert stored is not None and stored.status is IncidentStatus.ESCALATED
 
 
 def test_rate_limit_holds_and_the_window_moves_on(
