@@ -251,7 +251,7 @@ class Engine:
         count against their targets' circuit breakers from now."""
         now = self._clock()
         done = []
-        for action in self.actions.list(incident_id=incident_id, status={ActionStatus.SUCCEEDED}):
+        for action in self.actions.find(incident_id=incident_id, status={ActionStatus.SUCCEEDED}):
             moved = self.actions.transition(
                 action.id,
                 expect={ActionStatus.SUCCEEDED},

@@ -188,7 +188,7 @@ class ActionStore:
             row = _by_key(session, key)
             return None if row is None else to_record(row)
 
-    def list(
+    def find(
         self,
         *,
         status: Collection[ActionStatus] | None = None,

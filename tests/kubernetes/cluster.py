@@ -237,9 +237,10 @@ class KubeCluster:
                 for process in self.processes:
                     if process.poll() is not None:
                         logs = self.workdir / "logs"
-                        raise ClusterError(
-                            f"{process.args[0]} exited with {process.returncode}; see {logs}"
-                        )
+                        name = Path(
+                            str(process.args[0] if isinstance(process.args, list) else process.args)
+                        ).name
+                        raise ClusterError(f"{name} exited with {process.returncode}; see {logs}")
                 try:
                     answer = client.get(f"{self.server}/readyz")
                     if answer.status_code == 200:

@@ -181,7 +181,7 @@ class Kubelet:
                 }
                 entry["lastState"] = {}
             statuses.append(entry)
-        ready = "True" if all_ready else "False"
+        condition = "True" if all_ready else "False"
         return {
             "phase": "Running" if pulled_all else "Pending",
             "hostIP": "10.1.0.1",
@@ -189,8 +189,8 @@ class Kubelet:
             "startTime": now,
             "conditions": [
                 {"type": "Initialized", "status": "True", "lastTransitionTime": now},
-                {"type": "Ready", "status": ready, "lastTransitionTime": now},
-                {"type": "ContainersReady", "status": ready, "lastTransitionTime": now},
+                {"type": "Ready", "status": condition, "lastTransitionTime": now},
+                {"type": "ContainersReady", "status": condition, "lastTransitionTime": now},
                 {"type": "PodScheduled", "status": "True", "lastTransitionTime": now},
             ],
             "containerStatuses": statuses,

@@ -177,7 +177,7 @@ def test_invalid_kind_or_params_are_refused_with_the_reason(
             ),
             key="z",
         )
-    assert engine.actions.list() == []
+    assert engine.actions.find() == []
 
 
 def test_an_approval_carries_the_action_out_and_names_the_operator(

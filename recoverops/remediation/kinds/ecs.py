@@ -155,4 +155,4 @@ class RollbackTaskDefinition:
         ]
         if not older:
             raise LookupError(f"{family}:{revision} has no earlier revision to roll back to")
-        return max(older, key=lambda a: int(a.rsplit(":", 1)[1]))
+        return str(max(older, key=lambda a: int(a.rsplit(":", 1)[1])))
