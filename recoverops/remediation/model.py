@@ -230,7 +230,3 @@ class ActionRecord:
     finished_at: datetime | None
     created_at: datetime
     updated_at: datetime
-
-    @property
-    def runnable(self) -> bool:
-        return self.status in RUNNABLE

@@ -183,11 +183,6 @@ class ActionStore:
             row = session.get(ActionRow, action_id)
             return None if row is None else to_record(row)
 
-    def by_key(self, key: str) -> ActionRecord | None:
-        with self._store.transaction() as session:
-            row = _by_key(session, key)
-            return None if row is None else to_record(row)
-
     def find(
         self,
         *,
@@ -225,15 +220,13 @@ class ActionStore:
         with self._store.transaction() as session:
             return list(session.execute(query).scalars())
 
-    def overdue_approvals(self, *, now: datetime, system: System | None = None) -> list[int]:
+    def overdue_approvals(self, *, now: datetime) -> list[int]:
         query = select(ActionRow.id).where(
             and_(
                 ActionRow.status == ActionStatus.AWAITING_APPROVAL.value,
                 ActionRow.approval_deadline <= now,
             )
         )
-        if system is not None:
-            query = query.where(ActionRow.system == system.value)
         with self._store.transaction() as session:
             return list(session.execute(query.order_by(ActionRow.id)).scalars())
 
