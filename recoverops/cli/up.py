@@ -79,7 +79,9 @@ def run(args: argparse.Namespace) -> int:
             settings,
             config=PoolConfig(
                 detector=DetectorConfig(classifier=APP_NAME),
-                extra_remediators=("kubernetes", "aws"),
+                # Without a policy every action is a dry run, and only CI incidents plan any:
+                # the Kubernetes and AWS remediators (a process each) start with a policy.
+                extra_remediators=() if policy is None else ("kubernetes", "aws"),
             ),
         )
         serving = classifier.status.remote().result(timeout_s=60)["model"]
@@ -87,7 +89,8 @@ def run(args: argparse.Namespace) -> int:
         say(f"API on http://{args.host}:{args.port} (docs at /docs)")
         say(
             f"{len(detectors)} detectors on the queue, the analyzer, and a source actor and a"
-            f" remediator per CI system, Kubernetes and AWS; data under {settings.home}"
+            f" remediator per CI system (and Kubernetes and AWS with a policy); data under"
+            f" {settings.home}"
         )
         say(
             "remediation: dry run (RECOVEROPS_POLICY is not set)"
