@@ -1,10 +1,10 @@
 """The pipeline on Ray: a supervisor, a source actor per log source, a detector pool, the
-analyzer and one dry-run remediator per system.
+analyzer and one remediator per target system.
 
     SourceActor[source] ──sweep: stored failures on no queue──► queue
     queue ──claim──► Detector ×N ──process_event──► store (incident, open)
                         ├──► Analyzer ──analyze_incident──► context, analyzed
-                        ├──► Remediator[system] ──► the plan, audited
+                        ├──► Remediator[system] ──► actions planned; its loop carries them out
                         └──── ack after the incident, its analysis and its plan are stored
 
 `process_event`, `analyze_incident` and `sweep` are the actors' work as plain functions; the
@@ -15,7 +15,6 @@ from .analyzer import Analyzer, analyze_incident, incident_context
 from .detector import Checkpoint, Detector, DetectorConfig
 from .handles import Handle, spawn
 from .jobs import JobIdentity, job_identity
-from .plans import plan_for
 from .process import Outcome, process_event, unavailable_analysis
 from .remediator import Remediator
 from .source import SourceActor, SourceConfig, Sweep, sweep
@@ -38,7 +37,6 @@ __all__ = [
     "analyze_incident",
     "incident_context",
     "job_identity",
-    "plan_for",
     "process_event",
     "spawn",
     "start_supervisor",

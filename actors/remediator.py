@@ -1,17 +1,31 @@
-"""The remediator of one target system, in dry run: it records the plan it would execute.
+"""The remediator of one target system: plans actions for incidents, and carries out the ones
+the policy or an operator approved (`recoverops.remediation.engine`).
 
-One audit entry per (incident, event): a detector that asks twice (its queue entry was
-reclaimed after it had already asked) finds the entry and records nothing new.
+`plan` is what a detector calls, and it returns at once: the actions are recorded with the
+policy's decision (once per incident occurrence; a detector that asks twice finds them) and
+the remediator's own loop carries them out, expires approvals that ran out, and resumes what a
+dead remediator left half done once its lease runs out. An incident that recurs after a fix that
+seemed to work counts against that fix (`Engine.regressed`).
 """
 
 from __future__ import annotations
 
+import logging
+import threading
+from datetime import UTC, datetime
+from typing import Any
+
+from recoverops.incidents import IncidentStatus
+from recoverops.remediation.engine import action_key, engine_for
+from recoverops.remediation.kinds import KINDS
+from recoverops.remediation.model import System
+from recoverops.remediation.planner import plan_for
 from recoverops.settings import Settings
 from recoverops.store import Store
 
-from .plans import plan_for
+logger = logging.getLogger("recoverops.actors")
 
-VERB = "plan.dry_run"
+VERB = "remediation.planned"
 # How far back in an incident's audit log a repeated request is recognised.
 _RECENT = 200
 
@@ -23,29 +37,84 @@ def subject_of(incident_id: int) -> str:
 class Remediator:
     """Wrapped with `ray.remote` by the supervisor; plain Python here."""
 
-    def __init__(self, settings: Settings, *, system: str) -> None:
-        self.system = system
+    def __init__(self, settings: Settings, *, system: str, loop: bool = True) -> None:
+        self.system = System(system)
         self.actor = f"remediator:{system}"
         self._store = Store.open(settings, migrate=False)
+        self._engine = engine_for(settings, self._store, actor=self.actor)
+        self._interval = settings.remediation_poll_s
+        self._stats = {"planned": 0, "runs": 0, "expired": 0, "failed_runs": 0}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=self.actor, daemon=True)
+        if loop:
+            self._thread.start()
 
     def plan(self, incident_id: int, *, event_id: int) -> int | None:
-        """Record the dry-run plan for the incident; the audit entry's id (None: no incident)."""
+        """Plan the incident's actions (the policy decides each); the audit entry's id (None: no
+        incident)."""
         incident = self._store.get_incident(incident_id)
         if incident is None:
             return None
         subject = subject_of(incident_id)
-        for entry in self._store.audit_entries(subject=subject, limit=_RECENT):
-            if entry.verb == VERB and entry.detail.get("event_id") == event_id:
+        for entry in self._store.audit_entries(subject=subject, limit=_RECENT, verb=VERB):
+            if entry.detail.get("event_id") == event_id:
                 return entry.id
-        detail = {
-            "dry_run": True,
-            "event_id": event_id,
-            "plan": plan_for(incident, system=self.system),
-        }
+        if incident.status is IncidentStatus.REOPENED:
+            self._engine.regressed(incident_id, detail=f"the failure recurred (event {event_id})")
+        event = self._store.get_event(event_id)
+        specs = plan_for(
+            incident, payload=None if event is None else event.payload, system=self.system
+        )
+        actions = []
+        for spec in specs:
+            kind = KINDS[spec.kind]
+            target = kind.params.model_validate(dict(spec.params)).target()
+            key = action_key("incident", incident_id, incident.occurrences, spec.kind, target)
+            record, _ = self._engine.plan(spec, key=key)
+            actions.append(
+                {
+                    "id": record.id,
+                    "kind": record.kind,
+                    "target": record.target,
+                    "status": record.status.value,
+                }
+            )
+        self._stats["planned"] += len(actions)
+        detail = {"event_id": event_id, "dry_run": self._engine.policy is None, "actions": actions}
         return self._store.audit(self.actor, VERB, subject=subject, detail=detail)
+
+    def step(self) -> int:
+        """One round of the loop: expire overdue approvals, run what can run; how many ran."""
+        self._stats["expired"] += self._engine.expire_overdue()
+        ran = 0
+        for action_id in self._engine.actions.claimable(system=self.system, now=datetime.now(UTC)):
+            if self._stop.is_set():
+                break
+            if self._engine.run(action_id) is not None:
+                ran += 1
+        self._stats["runs"] += ran
+        return ran
 
     def ping(self) -> str:
         return self.actor
 
+    def stats(self) -> dict[str, Any]:
+        return {"system": self.system.value, "running": self._thread.is_alive(), **self._stats}
+
     def close(self) -> None:
+        self._stop.set()
+        self._engine.stop()
+        if self._thread.is_alive():
+            self._thread.join(30)
         self._store.close()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                ran = self.step()
+            except Exception:  # the store is down: say so, wait, try again
+                self._stats["failed_runs"] += 1
+                logger.exception("%s: a round failed", self.actor)
+                ran = 0
+            if not ran:
+                self._stop.wait(self._interval)

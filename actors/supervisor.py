@@ -46,6 +46,9 @@ class PoolConfig:
     detector: DetectorConfig = field(default_factory=DetectorConfig)
     source: SourceConfig = field(default_factory=SourceConfig)  # its queue is the detectors'
     systems: Sequence[str] = SYSTEMS  # a source actor and a remediator each
+    # Remediators of other target systems besides (kubernetes, aws): their actions come from
+    # plans and from operators, not from a source of their own.
+    extra_remediators: Sequence[str] = ()
     max_restarts: int = 3  # Ray's own restarts of one detector before the supervisor replaces it
     check_interval: float = 1.0  # seconds between the monitor's health checks
     # Actors reserve no CPU: they mostly wait on the database, the queue and HTTP.
@@ -78,7 +81,8 @@ class Supervisor:
         Store.open(self._settings).close()  # one migration here, not one per actor
         # A handle is usable before its actor is up, so every actor starts at once.
         self._remediators = {
-            system: self._new_remediator(system) for system in self._config.systems
+            system: self._new_remediator(system)
+            for system in (*self._config.systems, *self._config.extra_remediators)
         }
         self._analyzer = self._new_analyzer()
         self._detectors = [self._new_detector(i) for i in range(self._config.detectors)]

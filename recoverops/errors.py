@@ -9,7 +9,10 @@
     │   └── InputTooLargeError    over the configured size limit
     ├── InvalidTransitionError    an incident was asked to move to a status it cannot reach
     ├── InvalidCursorError        a page cursor is not one the store handed out
-    └── NotFoundError             the store holds no such record (e.g. feedback on no incident)
+    ├── NotFoundError             the store holds no such record (e.g. feedback on no incident)
+    └── ActionError               a remediation action cannot be planned or do what was asked
+        ├── InvalidActionError    an unknown kind, or parameters the kind refuses
+        └── ActionStateError      not in its present status (approving an expired action)
 
 Components return results, not exceptions; these are for programming errors and for the edges:
 only the CLI maps them to exit codes, only the HTTP layer to status codes.
@@ -56,3 +59,15 @@ class InvalidCursorError(RecoverOpsError):
 
 class NotFoundError(RecoverOpsError, LookupError):
     """The store holds no record with that id; the HTTP layer answers 404."""
+
+
+class ActionError(RecoverOpsError):
+    """A remediation action cannot be planned, or cannot do what was asked of it."""
+
+
+class InvalidActionError(ActionError, ValueError):
+    """An unknown action kind, or parameters the kind refuses; the HTTP layer answers 422."""
+
+
+class ActionStateError(ActionError):
+    """The action's status does not allow what was asked; the HTTP layer answers 409."""

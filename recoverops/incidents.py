@@ -3,6 +3,7 @@
 An incident is one failure of one job or resource, grouped by fingerprint. Its status moves
     open → analyzed → awaiting_approval → remediating → resolved
                    ↘──────────────────→ remediating → rolled_back → escalated
+                                            remediating ─────────────→ escalated (no inverse)
 and a resolved incident whose fingerprint recurs is reopened.
 """
 
@@ -63,7 +64,11 @@ _ALLOWED: dict[IncidentStatus, frozenset[IncidentStatus]] = {
     IncidentStatus.AWAITING_APPROVAL: frozenset(
         {IncidentStatus.REMEDIATING, IncidentStatus.ESCALATED}
     ),
-    IncidentStatus.REMEDIATING: frozenset({IncidentStatus.RESOLVED, IncidentStatus.ROLLED_BACK}),
+    # Escalated straight away when a remediation failed and had nothing to roll back (a rerun
+    # that failed again) or its rollback failed too.
+    IncidentStatus.REMEDIATING: frozenset(
+        {IncidentStatus.RESOLVED, IncidentStatus.ROLLED_BACK, IncidentStatus.ESCALATED}
+    ),
     IncidentStatus.ROLLED_BACK: frozenset({IncidentStatus.ESCALATED}),
     IncidentStatus.RESOLVED: frozenset({IncidentStatus.REOPENED}),
     IncidentStatus.ESCALATED: frozenset({IncidentStatus.RESOLVED, IncidentStatus.REOPENED}),

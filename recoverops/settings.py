@@ -119,7 +119,20 @@ class Settings(BaseSettings):
     )
     policy: Path | None = Field(
         default=None,
-        description="The remediation policy file (not read yet: remediation is a dry run).",
+        description="The remediation policy (YAML: per action kind, target and environment, "
+        "`auto`, `approve` or `deny`, with rate limits, budgets, change windows and a circuit "
+        "breaker). Unset: every action is a dry run that is recorded and never carried out.",
+    )
+    remediation_poll_s: float = Field(
+        default=2.0,
+        gt=0.0,
+        description="How often a validation asks whether the target is healthy again, seconds.",
+    )
+    remediation_lease_s: float = Field(
+        default=60.0,
+        gt=0.0,
+        description="How long a remediator's claim on an action lasts unless renewed; a dead "
+        "remediator's actions resume after it, seconds.",
     )
 
     llm_base_url: str | None = Field(
@@ -167,7 +180,16 @@ class Settings(BaseSettings):
         description="The token the Notification plugin's endpoint sends, in `X-Jenkins-Token`.",
     )
     aws_endpoint_url: str | None = Field(
-        default=None, description="An AWS endpoint to use instead of AWS's own (not used yet)."
+        default=None,
+        description="An AWS endpoint to use instead of AWS's own (moto's server in the tests).",
+    )
+    aws_region: str = Field(
+        default="us-east-1", min_length=1, description="The AWS region the remediators act in."
+    )
+    kubeconfig: Path | None = Field(
+        default=None,
+        description="The kubeconfig of the cluster the Kubernetes remediator acts on. Unset: the "
+        "in-cluster service account.",
     )
 
     @field_validator(

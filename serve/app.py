@@ -3,6 +3,7 @@
     POST /webhooks/github | /webhooks/gitlab | /webhooks/jenkins    ingestion
     GET  /incidents, /incidents/{id}                                the read API
     POST /incidents/{id}/feedback                                   operators' word
+    GET  /actions, /actions/{id}; POST /actions/{id}/approve|reject remediation actions
     POST /analyze                                                   the detector on one log
     GET  /healthz, /metrics                                         operations
     GET  /docs, /redoc, /openapi.json                               OpenAPI, assets served locally

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from recoverops.cli import analyze, api, replay, train, up
+from recoverops.cli import actions, analyze, api, replay, train, up
 from recoverops.cli.common import EXIT_OK
 
 
@@ -21,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     api.register(commands)
     up.register(commands)
     train.register(commands)
+    actions.register(commands)
     return parser
 
 

@@ -97,6 +97,13 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     if settings is None or not open_store(settings):
         return EXIT_CONFIG
+    from recoverops.remediation.engine import load_configured_policy
+
+    try:  # refused here, with its file and line, rather than by every remediator actor
+        policy = load_configured_policy(settings)
+    except RecoverOpsError as error:
+        say(f"invalid policy: {error}")
+        return EXIT_CONFIG
     import ray
     from ray import serve
 
@@ -120,14 +127,26 @@ def run(args: argparse.Namespace) -> int:
             route_prefix="/",
         )
         supervisor, detectors = start_supervisor(
-            settings, config=PoolConfig(detector=DetectorConfig(classifier=APP_NAME))
+            settings,
+            config=PoolConfig(
+                detector=DetectorConfig(classifier=APP_NAME),
+                # Without a policy every action is a dry run, and only CI incidents plan any:
+                # the Kubernetes and AWS remediators (a process each) start with a policy.
+                extra_remediators=() if policy is None else ("kubernetes", "aws"),
+            ),
         )
         serving = classifier.status.remote().result(timeout_s=60)["model"]
         say(f"classifier: {serving} (follows {settings.model_name}@champion)")
         say(f"API on http://{args.host}:{args.port} (docs at /docs)")
         say(
             f"{len(detectors)} detectors on the queue, the analyzer, and a source actor and a"
-            f" remediator per CI system; data under {settings.home}"
+            f" remediator per CI system (and Kubernetes and AWS with a policy); data under"
+            f" {settings.home}"
+        )
+        say(
+            "remediation: dry run (RECOVEROPS_POLICY is not set)"
+            if policy is None
+            else f"remediation policy: {settings.policy} ({len(policy.rules)} rules)"
         )
         retrainer = start_retrainer(settings)
         say(

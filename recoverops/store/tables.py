@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -135,6 +136,22 @@ class ActionRow(Base):
     snapshot: Mapped[Any | None] = mapped_column(JSONDocument)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # Migration 0005 (recoverops.remediation): where the action acts, why, what the policy said,
+    # what happened, its deadlines, and which remediator holds it (a lease that can expire).
+    system: Mapped[str] = mapped_column(String(32), server_default="")
+    environment: Mapped[str] = mapped_column(String(64), server_default="default")
+    reason: Mapped[str] = mapped_column(Text, server_default="")
+    decision: Mapped[Any | None] = mapped_column(JSONDocument)
+    result: Mapped[Any | None] = mapped_column(JSONDocument)
+    validate_within_s: Mapped[float] = mapped_column(Float, server_default="60")
+    approval_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    validate_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    claimed_by: Mapped[str | None] = mapped_column(String(255))
+    claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_actions_target_started_at", "target", "started_at"),)
 
 
 class AuditRow(Base):

@@ -150,8 +150,9 @@ def test_a_stored_failure_flows_to_an_analyzed_incident(system: System) -> None:
     assert incident.analysis is not None and incident.analysis["context"]["occurrences"] == 1
     plans = system.store.audit_entries(subject=subject_of(incident.id), verb=VERB)
     assert [(p.actor, p.verb) for p in plans] == [("remediator:github", VERB)]
-    assert plans[0].detail["dry_run"] is True
-    assert plans[0].detail["plan"]["actions"][0]["kind"] == "rerun_job"
+    assert plans[0].detail["dry_run"] is True  # no policy: recorded, never carried out
+    [action] = plans[0].detail["actions"]
+    assert (action["kind"], action["status"]) == ("github.rerun_failed_jobs", "dry_run")
 
 
 def test_repeated_failures_of_one_job_are_one_incident(system: System) -> None:
