@@ -51,25 +51,29 @@ def fixture_project(side: Side, number: int) -> str:
     return f"fixtures/case-{number}-{k}"
 
 
-def write_case_corpus(dest: Path, labels: tuple[str, ...] = BUILD_LABELS) -> Path:
-    """Write the cases labelled with one of `labels` under `dest`; returns `dest`."""
-    dest.mkdir(parents=True, exist_ok=True)
-    rows: list[dict[str, str]] = []
+def labelled_cases(labels: tuple[str, ...] = BUILD_LABELS) -> list[tuple[str, str, str]]:
+    """(case, category, project) of each case labelled with one of `labels`, its project taking
+    the class's next side in the rotation."""
+    cases: list[tuple[str, str, str]] = []
     turns: dict[str, int] = {}
     for case in sorted(CASES.iterdir()):
         meta = yaml.safe_load((case / "case.yaml").read_text("utf-8"))
         if meta["category"] not in labels:
             continue
         turn = turns[meta["category"]] = turns.get(meta["category"], -1) + 1
-        (dest / case.name).mkdir(exist_ok=True)
-        (dest / case.name / "failing.log").write_bytes((case / "log.txt").read_bytes())
-        rows.append(
-            {
-                "artifact": case.name,
-                "project": fixture_project(_ROTATION[turn % len(_ROTATION)], len(rows)),
-                "suggested_label": meta["category"],
-            }
-        )
+        side = _ROTATION[turn % len(_ROTATION)]
+        cases.append((case.name, meta["category"], fixture_project(side, len(cases))))
+    return cases
+
+
+def write_case_corpus(dest: Path, labels: tuple[str, ...] = BUILD_LABELS) -> Path:
+    """Write the cases labelled with one of `labels` under `dest`; returns `dest`."""
+    dest.mkdir(parents=True, exist_ok=True)
+    rows: list[dict[str, str]] = []
+    for case, category, project in labelled_cases(labels):
+        (dest / case).mkdir(exist_ok=True)
+        (dest / case / "failing.log").write_bytes((CASES / case / "log.txt").read_bytes())
+        rows.append({"artifact": case, "project": project, "suggested_label": category})
     with (dest / "index.csv").open("w", newline="", encoding="utf-8") as handle:
         writer = csv.DictWriter(handle, fieldnames=["artifact", "project", "suggested_label"])
         writer.writeheader()

@@ -14,7 +14,6 @@ from typing import Any
 
 import pytest
 import ray
-import yaml
 from fastapi.testclient import TestClient
 from mlflow import MlflowClient
 from ray.exceptions import ActorUnavailableError
@@ -27,7 +26,7 @@ from recoverops.store import Store
 from recoverops.taxonomy import Category
 from recoverops.training.mlflow_model import CHAMPION, use_tracking
 from tests.actors.conftest import wait_for
-from tests.ml_corpus import BUILD_LABELS, CASES, case_project, store_case_incident
+from tests.ml_corpus import labelled_cases, store_case_incident
 
 TRAINING_TIMEOUT = 180.0  # a cold Ray worker imports sklearn and MLflow, then trains and logs
 
@@ -65,15 +64,12 @@ def retrain_settings(base: Settings, home: Path, template: Path, **retrain: Any)
 
 def analyzed_incidents(store: Store) -> list[Labelled]:
     """One incident per labelled fixture case, analyzed from its real log as a detector does,
-    targeted at the case's repository (so the split by project is the corpus's)."""
+    targeted at the project the training corpus gives the case (so every class has cases on the
+    dev and validation sides of the split by project)."""
     made = []
-    for case in sorted(CASES.iterdir()):
-        meta = yaml.safe_load((case / "case.yaml").read_text("utf-8"))
-        if meta["category"] not in BUILD_LABELS:
-            continue
-        target = f"github:{case_project(str(meta.get('source', '')), case.name)}:ci/{case.name}"
-        incident = store_case_incident(store, case.name, target=target)
-        made.append(Labelled(incident, Category(meta["category"])))
+    for case, category, project in labelled_cases():
+        incident = store_case_incident(store, case, target=f"github:{project}:ci/{case}")
+        made.append(Labelled(incident, Category(category)))
     return made
 
 

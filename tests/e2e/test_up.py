@@ -23,7 +23,7 @@ from tests.actors.conftest import GitHub, failure_body, github_server
 from tests.serve.harness import unused_port
 
 SECRET = "e2e webhook secret"
-DEADLINE_SECONDS = 120
+DEADLINE_SECONDS = 300
 
 
 class Lines:
