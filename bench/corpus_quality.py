@@ -17,8 +17,8 @@ Printed per side:
     evidence@1      share of failures whose first evidence line is the labelled line
     per category    precision, recall, F1, n
 
-    .venv/bin/python bench/corpus_quality.py [--corpus corpus] [--model] [--json] [--verbose]
-                                             [--test]
+    .venv/bin/python bench/corpus_quality.py [--corpus corpus] [--model | --rules-only]
+                                             [--json] [--verbose] [--test]
 
 The test side is only printed with --test: look at it to report, not while tuning.
 
@@ -81,8 +81,11 @@ def load_texts(corpus: Path) -> list[Text]:
     return texts
 
 
-def analyzer(with_model: bool) -> Any:
-    """The rules alone, or the rules refined by the champion as `recoverops analyze` does."""
+def analyzer(with_model: bool, rules_only: bool = False) -> Any:
+    """What `recoverops analyze` answers (the rules, the shipped word model where they abstain),
+    the rules alone, or the rules refined by the champion as `recoverops analyze` does with one."""
+    if rules_only:
+        return lambda text: analyze_text(text, word_model=False)
     if not with_model:
         return analyze_text
     from recoverops.cli.analyze import _champion
@@ -140,6 +143,9 @@ def main() -> int:
     )
     parser.add_argument("--corpus", type=Path, default=ROOT / "corpus")
     parser.add_argument("--model", action="store_true", help="rules and the @champion combined")
+    parser.add_argument(
+        "--rules-only", action="store_true", help="the signatures alone, without the word model"
+    )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="list the dev side's misses")
     parser.add_argument("--list-dev", action="store_true", help="list the dev side's texts")
@@ -154,7 +160,7 @@ def main() -> int:
             if text.side == "dev":
                 print(f"{text.path}\t{text.category}\tevidence={sorted(text.evidence)}")
         return 0
-    analyze = analyzer(args.model)
+    analyze = analyzer(args.model, args.rules_only)
     by_side: dict[str, list[tuple[Text, Analysis]]] = defaultdict(list)
     for text in texts:
         analysis = analyze(text.path.read_bytes().decode("utf-8", errors="replace"))
