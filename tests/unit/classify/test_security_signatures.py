@@ -1,5 +1,5 @@
-"""The security family through the rules alone: one-line (or short) excerpts in the wording the tools,
-clouds and scanners document, with the CI prefixes real logs put in front of them.
+"""The security family through the rules alone: one-line (or short) excerpts in the wording the
+tools, clouds and scanners document, with the CI prefixes real logs put in front of them.
 
 Each case is what `recoverops analyze` must answer from the signatures, without the word model
 (`analyze_text(..., word_model=False)`). The wordings come from the tools' documentation and
@@ -116,6 +116,20 @@ CASES: list[tuple[str, str, str]] = [
         "expired: 2023-03-01 10:00:00 +0000 UTC",
         CERTIFICATE,
     ),
+    (
+        "nginx-key-mismatch",
+        'nginx: [emerg] SSL_CTX_use_PrivateKey("/etc/nginx/ssl/tls.key") failed (SSL: '
+        "error:05800074:x509 certificate routines::key values mismatch)",
+        CERTIFICATE,
+    ),
+    (
+        "kubeadm-check-expiration",
+        "CERTIFICATE                EXPIRES                  RESIDUAL TIME   CERTIFICATE AUTHORITY"
+        "   EXTERNALLY MANAGED\n"
+        "admin.conf                 Dec 30, 2020 23:36 UTC   <invalid>       ca"
+        "                      no",
+        CERTIFICATE,
+    ),
     # ---- security.iam ----------------------------------------------------------------------------
     (
         "aws-access-denied-exception-botocore",
@@ -187,16 +201,37 @@ CASES: list[tuple[str, str, str]] = [
         "error: You must be logged in to the server (Unauthorized)",
         IAM,
     ),
+    (
+        "artifact-registry-push-permission",
+        'Step #1: denied: Permission "artifactregistry.repositories.uploadArtifacts" denied on '
+        'resource "projects/p/locations/us/repositories/images" (or it may not exist)',
+        IAM,
+    ),
+    (
+        "ecs-secrets-manager-access-denied",
+        "ResourceInitializationError: unable to pull secrets or registry auth: execution resource "
+        "retrieval failed: unable to retrieve secret from asm: failed to fetch secret "
+        "arn:aws:secretsmanager:us-east-1:1:secret:db from secrets manager: "
+        "AccessDeniedException: User: arn:aws:sts::1:assumed-role/ecsTaskExecutionRole/abc is not "
+        "authorized to perform: secretsmanager:GetSecretValue on resource: "
+        "arn:aws:secretsmanager:us-east-1:1:secret:db",
+        IAM,
+    ),
+    (
+        "azure-login-no-subscriptions",
+        "Error: No subscriptions found for ***.",
+        IAM,
+    ),
     # ---- security.secret -------------------------------------------------------------------------
     (
         "k8s-secrets-plural-not-found",
-        "  Warning  Failed     4m11s (x6 over 4m53s)  kubelet  Error: secrets \"app-credentials\" "
+        '  Warning  Failed     4m11s (x6 over 4m53s)  kubelet  Error: secrets "app-credentials" '
         "not found",
         SECRET,
     ),
     (
         "k8s-failed-mount-secret-not-found",
-        '  Warning  FailedMount  11s (x7 over 43s)  kubelet  MountVolume.SetUp failed for volume '
+        "  Warning  FailedMount  11s (x7 over 43s)  kubelet  MountVolume.SetUp failed for volume "
         '"certs" : secret "webhook-tls" not found',
         SECRET,
     ),
@@ -280,6 +315,21 @@ CASES: list[tuple[str, str, str]] = [
         "provided: sk-xxx.', 'code': 'invalid_api_key'}}",
         SECRET,
     ),
+    (
+        "ecs-secrets-manager-not-found",
+        "CannotStartContainerError: ResourceInitializationError: unable to pull secrets or "
+        "registry auth: execution resource retrieval failed: unable to retrieve secret from asm: "
+        "failed to fetch secret arn:aws:secretsmanager:us-east-1:1:secret:db from secrets "
+        "manager: ResourceNotFoundException: Secrets Manager can't find the specified secret.",
+        SECRET,
+    ),
+    (
+        "helm-repository-401",
+        'Error: looks like "https://charts.example.com/" is not a valid chart repository or '
+        "cannot be reached: failed to fetch https://charts.example.com/index.yaml : 401 "
+        "Unauthorized",
+        SECRET,
+    ),
     # ---- security.vulnerability ------------------------------------------------------------------
     (
         "trivy-summary-with-prefix",
@@ -350,7 +400,7 @@ CASES: list[tuple[str, str, str]] = [
         "harbor-vulnerability-policy",
         'Error response from daemon: unknown: current image with "3 vulnerabilities" cannot be '
         "pulled due to configured policy in 'Prevent images with vulnerability severity of "
-        "\"High\" or higher from running.'",
+        '"High" or higher from running.\'',
         VULNERABILITY,
     ),
 ]
