@@ -348,6 +348,14 @@ CASES: list[tuple[str, str, str]] = [
         VULNERABILITY,
     ),
     (
+        "npm-high-vulnerabilities-summary",
+        "16 vulnerabilities (4 low, 1 moderate, 11 high)\n\n"
+        "To address all issues (including breaking changes), run:\n"
+        "  npm audit fix --force\n\n"
+        "Run `npm audit` for details.",
+        VULNERABILITY,
+    ),
+    (
         "pnpm-audit-severity",
         "17 vulnerabilities found\nSeverity: 4 low | 8 moderate | 5 high",
         VULNERABILITY,
@@ -456,3 +464,36 @@ BOUNDARIES: list[tuple[str, str, str]] = [
 )
 def test_category_boundaries_hold(text: str, expected: str) -> None:
     assert analyze_text(text, word_model=False).category.value == expected
+
+
+# Text a security signature must not claim: its wording is shared with another failure.
+NOT_CLAIMED: list[tuple[str, str, str]] = [
+    (
+        "npm-moderate-vulnerabilities-alone-are-not-a-verdict",
+        "added 312 packages, and audited 313 packages in 9s\n8 vulnerabilities (2 low, 6 moderate)",
+        VULNERABILITY,
+    ),
+    (
+        "ruleset-gh013-is-not-a-leaked-secret",
+        "remote: error: GH013: Repository rule violations found for refs/heads/main.\n"
+        "remote: - Changes must be made through a pull request.",
+        SECRET,
+    ),
+    (
+        "tls-handshake-timeout-is-not-a-certificate",
+        "Unable to connect to the server: net/http: TLS handshake timeout",
+        CERTIFICATE,
+    ),
+    (
+        "github-token-scope-is-not-cloud-iam",
+        "Error: Resource not accessible by integration",
+        IAM,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("text", "not_expected"), [c[1:] for c in NOT_CLAIMED], ids=[c[0] for c in NOT_CLAIMED]
+)
+def test_shared_wording_is_not_claimed(text: str, not_expected: str) -> None:
+    assert analyze_text(text, word_model=False).category.value != not_expected
