@@ -497,3 +497,17 @@ NOT_CLAIMED: list[tuple[str, str, str]] = [
 )
 def test_shared_wording_is_not_claimed(text: str, not_expected: str) -> None:
     assert analyze_text(text, word_model=False).category.value != not_expected
+
+
+def test_no_excerpt_quotes_a_test_side_line() -> None:
+    """The excerpts are documentation or dev-side wording: none may be a test-side line."""
+    from tests.unit.classify.test_sides import quotes_test_side
+
+    quoted = [
+        (case, line)
+        for table in (CASES, BOUNDARIES, NOT_CLAIMED)
+        for case, text, _ in table
+        for line in text.split("\n")
+        if line.strip() and quotes_test_side(line)
+    ]
+    assert not quoted
