@@ -260,6 +260,25 @@ def test_healthy_output_is_not_an_infra_failure(text: str) -> None:
     assert not analysis.category.value.startswith("infra."), analysis.scores
 
 
+@pytest.mark.parametrize(
+    ("line", "category"),
+    [
+        ("worker-2   NotReady   <none>          41d   v1.27.3", "infra.instance"),
+        ("migrate-7x2k9   0/1     Error       0          3m", "infra.container"),
+        ("exec /docker-entrypoint.sh: no such file or directory", "infra.container"),
+        ("upstream request timeout", "infra.load_balancer"),
+        ("Error: connect ECONNREFUSED 127.0.0.1:5432", "infra.database"),
+    ],
+)
+@pytest.mark.parametrize(
+    "prefix",
+    ["", 'Step #2 - "verify": ', "2024-01-01T00:00:00.1234567Z ", "##[error]", "[10:00:00] "],
+    ids=["bare", "cloud-build", "github-timestamp", "github-annotation", "bracketed-time"],
+)
+def test_ci_prefixes_do_not_hide_a_line(prefix: str, line: str, category: str) -> None:
+    assert analyze_text(prefix + line, word_model=False).category.value == category
+
+
 def test_each_infra_category_has_at_least_three_cases() -> None:
     for category in ("infra.instance", "infra.container", "infra.database", "infra.load_balancer"):
         assert sum(c.category == category for c in CASES) >= 3, category
