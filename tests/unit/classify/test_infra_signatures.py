@@ -53,8 +53,10 @@ CASES = (
     Case(
         "node-stopped-posting-status",  # kubectl describe node, Kubernetes node docs
         "Conditions:\n"
-        "  Type             Status    LastHeartbeatTime                 Reason              Message\n"
-        "  ----             ------    -----------------                 ------              -------\n"
+        "  Type             Status    LastHeartbeatTime                 Reason              "
+        "Message\n"
+        "  ----             ------    -----------------                 ------              "
+        "-------\n"
         "  Ready            Unknown   Mon, 01 Jan 2024 10:00:00 +0000   NodeStatusUnknown   "
         "Kubelet stopped posting node status.",
         "infra.instance",
@@ -230,7 +232,7 @@ CASES = (
         "Unknown desc = failed to pull and unpack image: toomanyrequests: You have reached your "
         "pull rate limit. You may increase the limit by authenticating and upgrading\n"
         "  Warning  Failed     16s   kubelet  Error: ErrImagePull\n"
-        "  Normal   BackOff    3s    kubelet  Back-off pulling image \"redis:7\"\n"
+        '  Normal   BackOff    3s    kubelet  Back-off pulling image "redis:7"\n'
         "  Warning  Failed     3s    kubelet  Error: ImagePullBackOff",
         "deploy.network",
     ),
