@@ -106,6 +106,8 @@ def _analyze_job(job: JobIdentity, *, fetch: Fetch, analyze: Analyze) -> tuple[A
         return unavailable_analysis(log.reason or "logs unavailable: no reason given"), False
     try:
         return analyze(log.text), True
+    # Any other exception is a bug: it reaches the detector, which keeps it on the event and
+    # counts it as an attempt (RECOVEROPS_MAX_ATTEMPTS of them, then the dead letters).
     except RecoverOpsError as error:  # an input the detector refuses is recorded, not raised
         logger.warning("analysis of %s failed: %s", job.target, error)
         return unavailable_analysis(f"analysis failed: {error}"), False

@@ -75,6 +75,13 @@ class Settings(BaseSettings):
         description="The event queue on Redis Streams (`redis://HOST:PORT/DB`, `rediss://…`). "
         "Unset: the store's outbox table.",
     )
+    max_attempts: int = Field(
+        default=5,
+        gt=0,
+        description="Deliveries of one queued event before it is given up on: it then goes to "
+        "the dead letters (`GET /dead-letters`) with its last error, until "
+        "`recoverops replay --dead-letters` queues it again.",
+    )
     mlflow_uri: str | None = Field(
         default=None,
         description="MLflow tracking and model registry (`http://HOST:PORT` for an MLflow "

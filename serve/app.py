@@ -5,7 +5,7 @@
     POST /incidents/{id}/feedback                                   operators' word
     GET  /actions, /actions/{id}; POST /actions/{id}/approve|reject remediation actions
     POST /analyze                                                   the detector on one log
-    GET  /healthz, /metrics                                         operations
+    GET  /healthz, /metrics, /dead-letters                          operations
     GET  /docs, /redoc, /openapi.json                               OpenAPI, assets served locally
 
 The same app runs under plain uvicorn and under Ray Serve.
@@ -69,6 +69,7 @@ def create_app(
         depth=lambda: services.queue.get().depth(),
         incident_counts=lambda: incident_counts(opened),
         stage_times=lambda: store_stage_times(opened),
+        dead_letters=opened.dead_letter_counts,
     )
     for name in ("github_webhook_secret", "gitlab_webhook_token", "jenkins_webhook_token"):
         if getattr(settings, name) is None:

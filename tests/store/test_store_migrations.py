@@ -17,7 +17,7 @@ from recoverops.store.tables import Base
 from recoverops.store.url import database_url
 
 TABLES = {"events", "incidents", "timeline_entries", "actions", "audit_log", "outbox", "feedback"}
-HEAD = "0005"
+HEAD = "0006"
 
 
 def test_upgrade_from_empty_creates_every_table(store_settings: Settings) -> None:
