@@ -131,7 +131,8 @@ def test_one_failure_is_one_incident_before_and_after_a_model_changes_its_catego
             probabilities={c.value: 0.05 for c in Category},
             anomaly=0.1,
         )
-        return apply_prediction(analyze_text(text), prediction, model="classifier/2")
+        refined: Analysis = apply_prediction(analyze_text(text), prediction, model="classifier/2")
+        return refined
 
     before = process_event(
         store, store_failure(store, failure_body(job_id=1)), fetch=log_ok, analyze=analyze_text
