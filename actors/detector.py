@@ -125,7 +125,14 @@ class Detector:
         return self.consumer
 
     def stats(self) -> dict[str, Any]:
-        return {"consumer": self.consumer, "running": self._thread.is_alive(), **self._stats}
+        return {
+            "consumer": self.consumer,
+            "running": self._thread.is_alive(),
+            # The store or the queue is down, and how many tries failed since it went.
+            "unavailable": self._outage.down,
+            "failed_tries": self._outage.failures,
+            **self._stats,
+        }
 
     def stop(self, timeout: float = 10.0) -> dict[str, Any]:
         """Finish the message in hand, stop claiming, and close the store."""

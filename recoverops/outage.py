@@ -44,7 +44,7 @@ class Outage:
         if self._since is None:
             self._since = self._clock()
             self._logger.warning(
-                "%s unavailable (%s: %s); retrying with backoff up to %gs",
+                "%s is unavailable (%s: %s); retrying with backoff up to %gs",
                 self.what,
                 type(error).__name__,
                 _first_line(error),
@@ -58,7 +58,7 @@ class Outage:
     def succeeded(self) -> None:
         if self._since is not None:
             self._logger.warning(
-                "%s available again after %.1fs (%d failed tries)",
+                "%s is available again after %.1fs (%d failed tries)",
                 self.what,
                 self._clock() - self._since,
                 self.failures,

@@ -1,11 +1,10 @@
 """The detector loop when things go wrong, on each queue: a message that always fails goes to the
 dead letters with its last error after RECOVEROPS_MAX_ATTEMPTS deliveries, and an outage of the
-store or the queue costs two log lines, not one per poll. No Ray: the detector runs in-process."""
+store costs two log lines, not one per poll. No Ray: the detector runs in-process."""
 
 from __future__ import annotations
 
 import logging
-import threading
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,15 +14,16 @@ from typing import Any
 import pytest
 import redis
 from pydantic import SecretStr
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.engine import make_url
 
 from recoverops.actors import detector as detector_module
 from recoverops.actors.detector import Detector, DetectorConfig
-from recoverops.queue import Message, Queue, QueueDepth, open_queue
+from recoverops.queue import open_queue
 from recoverops.queue.factory import STREAM_PREFIX
 from recoverops.settings import Settings
 from recoverops.store import Store
 from tests.actors.conftest import GitHub, enqueue, failure_body, store_failure, wait_for
+from tests.tcp_proxy import proxied
 
 MAX_ATTEMPTS = 3
 # Short leases: a failed message comes back quickly, so three attempts take a fraction of a second.
@@ -117,68 +117,38 @@ def test_a_message_its_consumers_died_holding_is_given_up_on(
     store.close()
 
 
-class Unplugged:
-    """A real queue that can be cut off: while `down`, every call fails as a dead server does."""
-
-    def __init__(self, queue: Queue) -> None:
-        self.queue = queue
-        self.down = threading.Event()
-        self.failed_claims = 0
-        self.reached = threading.Event()  # set once enough claims failed
-        self.claimed_again = threading.Event()
-        self.enough = 8
-
-    def claim(self, consumer: str, *, limit: int = 10) -> list[Message]:
-        if self.down.is_set():
-            self.failed_claims += 1
-            if self.failed_claims >= self.enough:
-                self.reached.set()
-            raise OperationalError("SELECT", {}, Exception("connection refused"))
-        messages = self.queue.claim(consumer, limit=limit)
-        self.claimed_again.set()
-        return messages
-
-    def enqueue(self, key: str, payload: Any) -> bool:
-        return self.queue.enqueue(key, payload)
-
-    def ack(self, messages: Any) -> int:
-        return self.queue.ack(messages)
-
-    def depth(self) -> QueueDepth:
-        return self.queue.depth()
-
-
-def test_an_outage_is_one_line_when_it_starts_and_one_when_it_ends(
-    sqlite_settings: Settings, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+def test_a_store_outage_is_one_line_when_it_starts_and_one_when_it_ends(
+    postgresql_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
-    real_open = detector_module.open_queue
-    unplugged: list[Unplugged] = []
+    Store.open(postgresql_settings).close()  # migrated, as `recoverops up` leaves it
+    server = make_url(str(postgresql_settings.database_url))
+    with proxied(server.host or "127.0.0.1", server.port or 5432) as proxy:
+        # The detector reaches PostgreSQL (its store and its outbox queue) through the proxy.
+        url = server.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        settings = postgresql_settings.model_copy(update={"database_url": url})
+        caplog.set_level(logging.INFO, logger="recoverops.actors")
+        config = DetectorConfig(idle_wait=0.001, max_backoff=0.05)
+        detector = Detector(settings, name="outage", config=config)
+        try:
+            proxy.cut()
+            down = wait_for(
+                lambda: (stats := detector.stats())["failed_tries"] >= 8 and stats,
+                what="eight failed tries",
+            )
+            proxy.restore()
+            wait_for(lambda: not detector.stats()["unavailable"], what="the store to be back")
+            stored = Store.open(settings, migrate=False)
+            event_id = store_failure(stored, failure_body())
+            enqueue(open_queue(settings, stored, name=config.queue), event_id)
+            wait_for(lambda: detector.stats()["claimed"] == 1, what="the queued event's claim")
+            stored.close()
+        finally:
+            detector.stop()
 
-    def open_unplugged(*args: Any, **kwargs: Any) -> Unplugged:
-        made = Unplugged(real_open(*args, **kwargs))
-        made.down.set()
-        unplugged.append(made)
-        return made
-
-    monkeypatch.setattr(detector_module, "open_queue", open_unplugged)
-    Store.open(sqlite_settings).close()  # migrated, as `recoverops up` leaves it
-    caplog.set_level(logging.INFO, logger="recoverops.actors")
-    config = DetectorConfig(idle_wait=0.001, max_backoff=0.02)
-    detector = Detector(sqlite_settings, name="outage", config=config)
-    try:
-        [queue] = unplugged
-        assert queue.reached.wait(30), "the detector stopped trying"
-        queue.down.clear()
-        assert queue.claimed_again.wait(30), "the detector did not come back"
-        wait_for(lambda: not detector._outage.down, what="the outage to end")
-    finally:
-        detector.stop()
-
-    lines = [record.getMessage() for record in caplog.records]
-    assert queue.failed_claims >= queue.enough
-    assert [line for line in lines if "unavailable" in line] == [
-        f"{detector.consumer}: the store or the queue unavailable (OperationalError: "
-        "(builtins.Exception) connection refused); retrying with backoff up to 0.02s"
-    ]
-    assert len([line for line in lines if "available again" in line]) == 1
+    assert down["unavailable"] and down["running"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "recoverops.actors"]
+    went = [line for line in lines if "unavailable (" in line]
+    came = [line for line in lines if "available again" in line]
+    assert len(went) == 1 and "OperationalError" in went[0], lines
+    assert len(came) == 1, lines
     assert not any(record.exc_info for record in caplog.records)  # no traceback per poll

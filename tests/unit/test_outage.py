@@ -30,8 +30,8 @@ def test_waits_double_up_to_the_ceiling_and_the_outage_is_logged_twice(
 
     assert waits == pytest.approx([0.2, 0.4, 0.8, 1.6, 3.0, 3.0, 3.0])
     assert [r.getMessage() for r in caplog.records] == [
-        "the store unavailable (ConnectionError: refused); retrying with backoff up to 3s",
-        "the store available again after 12.5s (7 failed tries)",
+        "the store is unavailable (ConnectionError: refused); retrying with backoff up to 3s",
+        "the store is available again after 12.5s (7 failed tries)",
     ]
     assert not outage.down and outage.failures == 0
 
