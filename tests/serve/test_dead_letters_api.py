@@ -7,6 +7,7 @@ import json
 import pytest
 from fastapi.testclient import TestClient
 
+from recoverops.cli.main import main
 from recoverops.cli.replay import replay_dead_letters
 from recoverops.queue import OutboxQueue
 from tests.serve.harness import Backend
@@ -50,3 +51,35 @@ def test_dead_letters_are_listed_counted_and_replayed(
     scraped = samples(sqlite_client)
     assert scraped[("recoverops_dead_letters_total", frozenset())] == 2  # a counter: never down
     assert scraped[("recoverops_dead_letters_waiting", frozenset())] == 0
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["replay"], "name at least one FILE to post, or --dead-letters"),
+        (["replay", "--dead-letters", "a.json"], "--dead-letters takes no FILE and no --log"),
+    ],
+)
+def test_replay_needs_files_or_dead_letters_not_both(
+    argv: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(argv)
+    assert exited.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_replay_of_dead_letters_from_the_command_line(
+    sqlite_backend: Backend, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    store = sqlite_backend.store
+    store.add_dead_letter(
+        "events", key="event:9", payload={"event_id": 9}, attempts=5, last_error="x"
+    )
+    monkeypatch.setenv("RECOVEROPS_HOME", str(sqlite_backend.settings.home))
+
+    assert main(["replay", "--dead-letters"]) == 0
+
+    [line] = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["key"] == "event:9"
+    assert store.dead_letters() == []
