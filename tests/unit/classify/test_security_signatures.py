@@ -286,6 +286,12 @@ CASES: list[tuple[str, str, str]] = [
         SECRET,
     ),
     (
+        "ghcr-token-not-accepted",
+        "$ docker push ghcr.io/org/app:1.0\n"
+        "unauthorized: unauthenticated: User cannot be authenticated with the token provided.",
+        SECRET,
+    ),
+    (
         "gitleaks-leaks-found",
         "12:29AM INF 1478 commits scanned.\n12:29AM WRN leaks found: 1",
         SECRET,
