@@ -90,34 +90,35 @@ _base64_entropy = Base64HighEntropyString().calculate_shannon_entropy
 _hex_entropy = HexHighEntropyString().calculate_shannon_entropy
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}")
-_RUNS = re.compile(r"[A-Za-z0-9+/=]+")
+_RUNS = re.compile(r"[A-Za-z0-9+/=_\-]+")
+_PIECES = re.compile(r"[A-Za-z0-9+/=]+")
 # Values that stand for a secret rather than being one.
 _PLACEHOLDERS = frozenset(
     {"true", "false", "null", "none", "nil", "undefined", "required", "optional", "empty"}
 )
 MIN_RANDOM = 16
+MIN_PIECE = 8
 
 
 def looks_random(value: str) -> bool:
     """A value that reads like a generated secret, not a word, path, id or version.
 
-    The longest run of base64 characters must be 16 long or more: separators split
-    `node-cache-Linux-x64` into short words. A hex run must pass detect-secrets' hex entropy
-    limit (3.0, which discounts all-digit numbers); any other run must mix letters and digits and
-    come near the most entropy its length allows (random 16 characters give about 3.7 bits a
-    character, of at most 4; `ThisIsMyPasswordForTheDatabase` has no digit)."""
+    Its longest run of base64 characters (`-` and `_` included) must be 16 long or more, and not
+    words joined by separators: `node-cache-Linux-x64` has no piece of 8. A hex value must pass
+    detect-secrets' hex entropy limit (3.0, which discounts all-digit numbers); any other must
+    mix letters and digits and come near the most entropy its length allows (random 16
+    characters give about 3.7 bits a character, of at most 4)."""
     if value.startswith(("/", "./", "~/")) or "://" in value:
         return False
     if _UUID.fullmatch(value):
         return True  # Heroku API keys and npm's legacy tokens are UUIDs
     run = max(_RUNS.findall(value), key=len, default="")
-    if len(run) < MIN_RANDOM:
+    piece = max(_PIECES.findall(run), key=len, default="")
+    if len(run) < MIN_RANDOM or len(piece) < MIN_PIECE:
         return False
     if _HEX.fullmatch(run):
         return _hex_entropy(run) > 3.0
-    has_digit = any(c.isdigit() for c in run)
-    has_letter = any(c.isalpha() for c in run)
-    if not (has_digit and has_letter):
+    if not (any(c.isdigit() for c in run) and any(c.isalpha() for c in run)):
         return False
     return _base64_entropy(run) >= min(math.log2(len(run)) - 1.0, 4.3)
 
