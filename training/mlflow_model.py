@@ -22,7 +22,12 @@ from mlflow.pyfunc.model import PythonModel
 from mlflow.types import ColSpec, Schema
 
 from recoverops.models.classifier import FailureModel, Prediction
-from recoverops.models.features import FEATURE_COLUMNS, NUMBER_COLUMNS, TEXT_COLUMNS
+from recoverops.models.features import (
+    FEATURE_COLUMNS,
+    NUMBER_COLUMNS,
+    TEXT_COLUMNS,
+    templates_text,
+)
 from recoverops.redaction import redact_text
 from recoverops.settings import Settings
 
@@ -92,11 +97,15 @@ def log_failure_model(model: FailureModel, example: pd.DataFrame) -> str:
 
 def published_example(frame: pd.DataFrame) -> pd.DataFrame:
     """The input example stored with the model: two feature rows with their text redacted.
+
     Rows the detector made are redacted already; a row kept with an incident stored before
-    redaction existed may not be, and the example is readable by anyone who can read the run."""
+    redaction existed may not be, and anyone who can read the run can read the example. Its
+    templates are made again from the redacted chunk: a masked template (`xoxb-<NUM>-…`) no
+    longer has the shape of the secret it holds."""
     example = frame[list(FEATURE_COLUMNS)].head(2).copy()
     for column in TEXT_COLUMNS:
         example[column] = example[column].map(lambda v: redact_text(v) if isinstance(v, str) else v)
+    example["templates"] = example["chunk"].map(lambda chunk: templates_text(chunk.split("\n")))
     return example
 
 

@@ -8,6 +8,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 from recoverops.detector import analyze_text
+from recoverops.redaction import MASK
+from tests.planted_secrets import leaks, plant
 from tests.serve.harness import CASES
 
 CASE_LOGS = sorted(CASES.glob("*/log.txt"))
@@ -58,3 +60,17 @@ def test_what_is_no_log_is_refused_with_the_reason(
     )
     assert response.status_code == 400
     assert response.json() == {"detail": detail, "reason": "malformed"}
+
+
+def test_a_planted_secret_never_comes_back(sqlite_client: TestClient) -> None:
+    """What the dashboard and any client read: the same masked analysis as the CLI."""
+    planted = plant("github classic")
+    lines = SUREFIRE.read_text("utf-8").split("\n")
+    failure = next(n for n, line in enumerate(lines) if "<<< FAILURE!" in line)
+    lines[failure] += f" ({planted.line})"
+
+    response = sqlite_client.post("/analyze", json={"log": "\n".join(lines)})
+
+    assert response.status_code == 200
+    assert leaks(planted.secret, response.text) == []
+    assert any(f"{planted.shown}{MASK}" in e["text"] for e in response.json()["evidence"])
