@@ -298,6 +298,11 @@ def redact_line(line: str) -> str:
     return line
 
 
+def secret_kinds(line: str) -> tuple[str, ...]:
+    """The kinds of secret `line` shows, each once (for measuring what the rules find)."""
+    return tuple(dict.fromkeys(r.kind for r in RULES if _mask_with(r, line) != line))
+
+
 # The armour of a private key; a block without its END stops at the first line of other text.
 _BLOCK_BEGIN = re.compile(_PRIVATE_KEY_BEGIN + r"|PuTTY-User-Key-File-\d+:")
 _BLOCK_END = re.compile(r"-----END |Private-MAC:")
