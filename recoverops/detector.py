@@ -155,8 +155,9 @@ def analyze_text(
         decided_by = by_words or decided_by
     # Nothing quoting the log leaves unmasked (`recoverops.redaction`). Masked after the verdict
     # and the ranking, so a secret never changes what is picked; before the templates and the
-    # summary, so neither quotes a secret and a rotated secret keeps the fingerprint.
-    redact = Redactor.for_log(text)
+    # summary, so neither quotes a secret and a rotated secret keeps the fingerprint. The
+    # private keys are looked for in the window, where every line the output quotes is.
+    redact = Redactor.for_log("\n".join(line for _, line in lines))
     evidence = tuple(replace(e, text=redact(e.text)) for e in _evidence(ranked, hits, category))
     chunk_lines = redact.lines(chunk_lines)
     step = replace(step, name=redact(step.name), command=step.command and redact(step.command))
