@@ -30,6 +30,7 @@ import math
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from detect_secrets.plugins.aws import AWSKeyDetector
 from detect_secrets.plugins.azure_storage_key import AzureStorageKeyDetector
@@ -357,3 +358,14 @@ def redact_text(text: str) -> str:
     """`text` of any number of lines with its secrets masked (a prompt, a message, a summary)."""
     redact = Redactor.for_log(text)
     return "\n".join(redact(line) for line in text.split("\n"))
+
+
+def redact_json(value: Any) -> Any:
+    """`value` (JSON-like: strings, lists, dicts) with the secrets in every string masked."""
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, list | tuple):
+        return [redact_json(item) for item in value]
+    if isinstance(value, dict):
+        return {key: redact_json(item) for key, item in value.items()}
+    return value
