@@ -252,7 +252,7 @@ RULES: tuple[Rule, ...] = (
         "assignment",
         re.compile(
             r"(?i)(?<![\w.\-])[\w.\-]*?"
-            r"(?:(?P<password>passw(?:or)?d|passphrase|[_.\-]pass|[_.\-]pwd)"
+            r"(?:(?P<password>passw(?:or)?d|passphrase|[_.\-]pass|[_.\-]pwd|[_.\-]auth)"
             r"|token|secret|api_?key|[_.\-]key|credentials?)" + _ASSIGN + r"(?P<value>[^\s\"'`,;]+)"
         ),
         group="value",
@@ -310,6 +310,7 @@ _BLOCK_END = re.compile(r"-----END |Private-MAC:")
 _BLOCK_HEADER = re.compile(r"^[A-Za-z][A-Za-z0-9\-]*: ")
 _BLOCK_BODY = re.compile(r"^[A-Za-z0-9+/=]{16,}$")
 MAX_KEY_LINES = 200
+MAX_KEY_CHARS = 64_000  # 200 lines of 64 base64 characters, with a CI timestamp each
 
 
 def private_key_lines(text: str) -> frozenset[str]:
@@ -321,8 +322,8 @@ def private_key_lines(text: str) -> frozenset[str]:
         end_of_line = text.find("\n", begin.end())
         if end_of_line < 0:
             continue
-        after = text[end_of_line + 1 :].split("\n", MAX_KEY_LINES)[:MAX_KEY_LINES]
-        for raw in after:
+        block = text[end_of_line + 1 : end_of_line + 1 + MAX_KEY_CHARS]
+        for raw in block.split("\n")[:MAX_KEY_LINES]:
             line = clean_line(raw).strip()
             if _BLOCK_END.search(line):
                 break
