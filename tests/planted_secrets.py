@@ -110,6 +110,17 @@ def _slack_webhook(rng: random.Random) -> Planted:
     )
 
 
+def _basic_auth(rng: random.Random) -> Planted:
+    secret = base64.b64encode(f"ci-bot:{_text(rng, ALNUM, 20)}".encode()).decode()
+    line = f"curl -H 'Authorization: Basic {secret}' https://ci.example.com"
+    return Planted(line, secret, "Basic ")
+
+
+def _npm_auth(rng: random.Random) -> Planted:
+    secret = base64.b64encode(f"publisher:{_text(rng, ALNUM, 16)}".encode()).decode()
+    return Planted(f"//registry.npmjs.org/:_auth={secret}", secret, ":_auth=")
+
+
 PLANTS: dict[str, Callable[[random.Random], Planted]] = {
     "github classic": _token("ghp_", ALNUM, 36, "remote: Invalid username or token {}"),
     "github fine-grained": _fine_grained,
@@ -135,6 +146,8 @@ PLANTS: dict[str, Callable[[random.Random], Planted]] = {
     "secret assignment": _named('"client_secret": "{}"', ALNUM + "-_", 40),
     "key assignment": _named("SIGNING_KEY: {}", "0123456789abcdef", 64),
     "password assignment": _password,
+    "authorization basic": _basic_auth,
+    "npm _auth": _npm_auth,
 }
 
 
