@@ -128,11 +128,7 @@ def test_the_stored_incident_and_its_feature_row_hold_no_planted_secret(tmp_path
             )
             analysis = analyze_text(planted_log(plant(kind).line))
             upsert = store.upsert_incident(
-                fingerprint(
-                    target=f"o/r:ci/{kind}",
-                    category=analysis.category,
-                    template_ids=analysis.templates,
-                ),
+                fingerprint(target=f"o/r:ci/{kind}", template_ids=analysis.templates),
                 target=f"o/r:ci/{kind}",
                 category=analysis.category,
                 source=Source.GITHUB,
