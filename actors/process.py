@@ -28,6 +28,7 @@ from recoverops.connectors import JobRef, LogResult
 from recoverops.errors import RecoverOpsError
 from recoverops.incidents import fingerprint
 from recoverops.models.features import feature_row
+from recoverops.redaction import redact_text
 from recoverops.store import Store, StoredEvent
 from recoverops.taxonomy import Category
 
@@ -101,8 +102,13 @@ def _run_of(event: StoredEvent, job: JobIdentity) -> str:
 
 def unavailable_analysis(reason: str) -> Analysis:
     """The analysis of a failure whose log could not be read: `reason` says why."""
+    # A connector's reason can quote a URL with its credentials.
     return Analysis(
-        category=Category.UNKNOWN, confidence=0.0, summary=reason, evidence=(), log_format="none"
+        category=Category.UNKNOWN,
+        confidence=0.0,
+        summary=redact_text(reason),
+        evidence=(),
+        log_format="none",
     )
 
 

@@ -14,7 +14,7 @@ classifier deployment without the log itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from recoverops.analysis import Analysis
@@ -41,7 +41,7 @@ def feature_row(analysis: Analysis) -> FeatureRow:
     )
     row: FeatureRow = {
         "chunk": "\n".join(lines)[:MAX_CHUNK_CHARS],
-        "templates": "\n".join(mask(line) for line in lines)[:MAX_CHUNK_CHARS],
+        "templates": templates_text(lines),
         "step": "" if step is None else f"{step.name} {step.command or ''}".strip(),
         "signatures": " ".join(tokens),
         "log_format": analysis.log_format,
@@ -52,6 +52,11 @@ def feature_row(analysis: Analysis) -> FeatureRow:
     for category, column in zip(Category, RULE_SCORE_COLUMNS, strict=True):
         row[column] = scores.get(category.value, 0.0)
     return row
+
+
+def templates_text(lines: Iterable[str]) -> str:
+    """The `templates` column of the chunk's `lines`."""
+    return "\n".join(mask(line) for line in lines)[:MAX_CHUNK_CHARS]
 
 
 def validate_row(row: Mapping[str, Any]) -> FeatureRow:

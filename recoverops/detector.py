@@ -25,6 +25,7 @@ from recoverops.logs.formats import detect_format
 from recoverops.logs.formats.plain import Plain
 from recoverops.logs.steps import failing_step
 from recoverops.logs.templates import mask, mine, template_id
+from recoverops.redaction import Redactor
 from recoverops.taxonomy import DESCRIPTIONS, Category
 
 EVIDENCE_LINES = 5
@@ -152,7 +153,14 @@ def analyze_text(
             rules_score=max(scores.values(), default=0.0),
         )
         decided_by = by_words or decided_by
-    evidence = _evidence(ranked, hits, category)
+    # Nothing quoting the log leaves unmasked (`recoverops.redaction`). Masked after the verdict
+    # and the ranking, so a secret never changes what is picked; before the templates and the
+    # summary, so neither quotes a secret and a rotated secret keeps the fingerprint. The
+    # private keys are looked for in the window, where every line the output quotes is.
+    redact = Redactor.for_log("\n".join(line for _, line in lines))
+    evidence = tuple(replace(e, text=redact(e.text)) for e in _evidence(ranked, hits, category))
+    chunk_lines = redact.lines(chunk_lines)
+    step = replace(step, name=redact(step.name), command=step.command and redact(step.command))
     chunk_templates = tuple(template_id(mask(e.text)) for e in evidence)
     return Analysis(
         category=category,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from recoverops.analysis import Analysis
 from recoverops.logs.document import LogDocument
+from recoverops.redaction import Redactor
 
 
 def render_report(*, name: str, text: str, analysis: Analysis, context: int = 2) -> str:
@@ -26,6 +27,7 @@ def render_report(*, name: str, text: str, analysis: Analysis, context: int = 2)
         out.append("  evidence:   none found")
         return "\n".join(out) + "\n"
     out.append("  evidence (most telling first):")
+    redact = Redactor.for_log(text)  # the context lines come from the log, not the analysis
     width = len(str(min(len(doc), max(e.line for e in analysis.evidence) + context)))
     for rank, evidence in enumerate(analysis.evidence, start=1):
         out.append(f"  [{rank}] line {evidence.line}")
@@ -33,6 +35,6 @@ def render_report(*, name: str, text: str, analysis: Analysis, context: int = 2)
         last = min(len(doc), evidence.line + context)
         for number in range(first, last + 1):
             marker = ">" if number == evidence.line else " "
-            shown = doc.clean(number)[:300]
+            shown = redact(doc.clean(number))[:300]
             out.append(f"    {marker} {number:>{width}} | {shown}")
     return "\n".join(out) + "\n"

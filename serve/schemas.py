@@ -8,6 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from recoverops.incidents import IncidentStatus, Source, TimelineEntry
+from recoverops.redaction import redact_json, redact_text
 from recoverops.store import DeadLetter, StoredIncident
 from recoverops.taxonomy import Category
 
@@ -61,7 +62,7 @@ class TimelineEntryOut(BaseModel):
 
     @classmethod
     def of(cls, entry: TimelineEntry) -> TimelineEntryOut:
-        return cls(at=entry.at, stage=entry.stage, detail=entry.detail)
+        return cls(at=entry.at, stage=entry.stage, detail=redact_text(entry.detail))
 
 
 class IncidentDetail(IncidentOut):
@@ -73,10 +74,11 @@ class IncidentDetail(IncidentOut):
     def with_timeline(
         cls, incident: StoredIncident, timeline: list[TimelineEntry]
     ) -> IncidentDetail:
+        # Masked when stored; masked again here for rows stored before redaction existed.
         return cls(
             **_fields(incident),
-            analysis=incident.analysis,
-            evidence=list(incident.evidence),
+            analysis=redact_json(incident.analysis),
+            evidence=redact_json(list(incident.evidence)),
             timeline=[TimelineEntryOut.of(entry) for entry in timeline],
         )
 
@@ -120,7 +122,7 @@ class DeadLetterOut(BaseModel):
             key=letter.dedup_key,
             event_id=event_id if isinstance(event_id, int) else None,
             attempts=letter.attempts,
-            last_error=letter.last_error,
+            last_error=redact_text(letter.last_error),  # an exception can quote a URL
             dead_at=letter.dead_at,
         )
 

@@ -22,7 +22,13 @@ from mlflow.pyfunc.model import PythonModel
 from mlflow.types import ColSpec, Schema
 
 from recoverops.models.classifier import FailureModel, Prediction
-from recoverops.models.features import FEATURE_COLUMNS, NUMBER_COLUMNS
+from recoverops.models.features import (
+    FEATURE_COLUMNS,
+    NUMBER_COLUMNS,
+    TEXT_COLUMNS,
+    templates_text,
+)
+from recoverops.redaction import redact_text
 from recoverops.settings import Settings
 
 CHAMPION = "champion"
@@ -81,12 +87,26 @@ def log_failure_model(model: FailureModel, example: pd.DataFrame) -> str:
         name=ARTIFACT_NAME,
         python_model=FailureModelPyfunc(model),
         signature=signature(model.classes_),
-        input_example=example[list(FEATURE_COLUMNS)].head(2),
+        input_example=published_example(example),
         # Named, not inferred: inference runs the model in a subprocess (~2.5 s a run), and the
         # pickled wrapper needs recoverops itself, which inference would not name.
         pip_requirements=_requirements(),
     )
     return str(info.model_uri)
+
+
+def published_example(frame: pd.DataFrame) -> pd.DataFrame:
+    """The input example stored with the model: two feature rows with their text redacted.
+
+    Rows the detector made are redacted already; a row kept with an incident stored before
+    redaction existed may not be, and anyone who can read the run can read the example. Its
+    templates are made again from the redacted chunk: a masked template (`xoxb-<NUM>-…`) no
+    longer has the shape of the secret it holds."""
+    example = frame[list(FEATURE_COLUMNS)].head(2).copy()
+    for column in TEXT_COLUMNS:
+        example[column] = example[column].map(lambda v: redact_text(v) if isinstance(v, str) else v)
+    example["templates"] = example["chunk"].map(lambda chunk: templates_text(chunk.split("\n")))
+    return example
 
 
 def _requirements() -> list[str]:

@@ -25,6 +25,7 @@ from tenacity import RetryCallState, Retrying, retry_if_result
 
 from recoverops.errors import BinaryInputError, EmptyInputError
 from recoverops.inputs import decode_log
+from recoverops.redaction import redact_text
 
 logger = logging.getLogger("recoverops.connectors")
 
@@ -316,7 +317,7 @@ class BaseLogSource(ABC):
     def _redact(self, text: str) -> str:
         for secret in self._secrets:
             text = text.replace(secret, _REDACTED)
-        return text
+        return redact_text(text)  # and credentials it was not given (a URL's password)
 
 
 # -- shared by the sources that speak HTTP through httpx ------------------------------------

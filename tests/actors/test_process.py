@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from recoverops.actors import process_event
+from recoverops.actors import process_event, unavailable_analysis
 from recoverops.actors.process import COVERED_VERB
 from recoverops.analysis import Analysis
 from recoverops.connectors import JobRef, LogResult
@@ -64,6 +64,15 @@ def test_unavailable_logs_become_an_incident_that_says_why(store: Store) -> None
     assert incident.analysis is not None
     assert incident.analysis["summary"] == "logs unavailable: GitHub answered 410 (logs expired)"
     assert incident.features is None  # nothing to learn from
+
+
+def test_the_reason_a_log_is_unavailable_is_redacted() -> None:
+    reason = "Jenkins answered 401 for https://ci-bot:Fake-Passw0rd-91@jenkins.example.com/job/x"
+
+    analysis = unavailable_analysis(reason)
+
+    assert "Fake-Passw0rd-91" not in analysis.summary
+    assert "https://ci-bot:…[redacted]@jenkins.example.com/job/x" in analysis.summary
 
 
 def test_reprocessing_an_event_changes_nothing(store: Store) -> None:

@@ -136,6 +136,20 @@ def test_secrets_never_reach_a_reason(retry: Retry, caplog: pytest.LogCaptureFix
     assert SECRET not in caplog.text
 
 
+def test_credentials_it_was_not_given_never_reach_a_reason(
+    retry: Retry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A Jenkins URL configured with its user's password, quoted in an error."""
+    reason = "cannot reach https://ci-bot:Fake-Passw0rd-77@jenkins.example.com/job/x/1/consoleText"
+    source = Scripted(Failure(reason, retryable=False), retry=retry)
+
+    with caplog.at_level(logging.DEBUG, logger="recoverops"):
+        result = source.fetch(REF)
+
+    assert result.reason is not None and "https://ci-bot:…[redacted]@" in result.reason
+    assert "Fake-Passw0rd-77" not in result.reason + caplog.text
+
+
 def test_binary_data_is_not_a_log(retry: Retry) -> None:
     result = Scripted(b"PK\x03\x04\x00\x00\x00binary", retry=retry).fetch(REF)
     assert result.reason == "logs unavailable: Scripted returned binary data"

@@ -11,7 +11,9 @@ from fastapi.testclient import TestClient
 
 from recoverops.analysis import Analysis
 from recoverops.detector import analyze_text
+from recoverops.redaction import MASK
 from recoverops.serve import create_app
+from tests.planted_secrets import leaks, plant
 from tests.serve.harness import CASES, Backend, github_headers, payload_bytes
 from tests.serve.test_github import FAILED_JOB
 
@@ -63,6 +65,20 @@ def test_what_is_no_log_is_refused_with_the_reason(
     )
     assert response.status_code == 400
     assert response.json() == {"detail": detail, "reason": "malformed"}
+
+
+def test_a_planted_secret_never_comes_back(sqlite_client: TestClient) -> None:
+    """What the dashboard and any client read: the same masked analysis as the CLI."""
+    planted = plant("github classic")
+    lines = SUREFIRE.read_text("utf-8").split("\n")
+    failure = next(n for n, line in enumerate(lines) if "<<< FAILURE!" in line)
+    lines[failure] += f" ({planted.line})"
+
+    response = sqlite_client.post("/analyze", json={"log": "\n".join(lines)})
+
+    assert response.status_code == 200
+    assert leaks(planted.secret, response.text) == []
+    assert any(f"{planted.shown}{MASK}" in e["text"] for e in response.json()["evidence"])
 
 
 def test_analyses_beyond_the_limit_get_429_while_webhooks_still_get_202(

@@ -6,10 +6,13 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
+from recoverops.analysis import Analysis, Evidence
 from recoverops.detector import analyze_text
 from recoverops.incidents import Event, IncidentStatus, Source
+from recoverops.redaction import redact_line
 from recoverops.store import Store
 from recoverops.taxonomy import Category
+from tests.planted_secrets import leaks, plant
 from tests.serve.harness import CASES, Backend
 
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
@@ -108,6 +111,36 @@ def test_an_incident_comes_with_its_analysis_evidence_and_timeline(
     assert detail["evidence"] == analysis.to_json()["evidence"]
     assert [entry["stage"] for entry in detail["timeline"]] == ["open", "recurred"]
     assert detail["timeline"][1]["detail"] == "occurrence 2"
+
+
+def test_a_row_stored_before_redaction_is_read_masked(
+    sqlite_backend: Backend, sqlite_client: TestClient
+) -> None:
+    """What the dashboard shows of an incident an older version stored with a secret in it."""
+    planted = plant("github classic")
+    unmasked = Analysis(
+        category=Category.SECURITY_SECRET,
+        confidence=0.9,
+        summary=f"bad credentials; line 3: {planted.line}",
+        evidence=(Evidence(line=3, text=planted.line),),
+        log_format="plain",
+    )
+    store = sqlite_backend.store
+    event = store.add_event(Event(Source.GITHUB, "workflow_job.completed", "old", START, "inline"))
+    incident_id = store.upsert_incident(
+        "old-row",
+        target="octo/repo:ci/deploy",
+        category=unmasked.category,
+        source=Source.GITHUB,
+        event_id=event.event_id,
+        analysis=unmasked,
+    ).incident.id
+
+    response = sqlite_client.get(f"/incidents/{incident_id}")
+
+    assert response.status_code == 200
+    assert leaks(planted.secret, response.text) == []
+    assert response.json()["evidence"] == [{"line": 3, "text": redact_line(planted.line)}]
 
 
 def test_an_unknown_incident_is_404(client: TestClient) -> None:
