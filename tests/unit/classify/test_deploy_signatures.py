@@ -109,7 +109,8 @@ CASES: list[tuple[str, str, str]] = [
         '  Warning  Failed   16s (x2 over 90s)  kubelet  Failed to pull image "library/nginx:1.25":'
         " rpc error: code = Unknown desc = toomanyrequests: You have reached your pull rate limit."
         "\n  Warning  Failed   16s (x2 over 90s)  kubelet  Error: ErrImagePull\n"
-        '  Normal   BackOff  4s (x2 over 89s)   kubelet  Back-off pulling image "library/nginx:1.25"',
+        "  Normal   BackOff  4s (x2 over 89s)   kubelet  Back-off pulling image "
+        '"library/nginx:1.25"',
         NETWORK,
     ),
     (
@@ -127,16 +128,17 @@ CASES: list[tuple[str, str, str]] = [
     ),
     (
         "maven repository unreachable",
-        "[ERROR] Failed to execute goal on project app: Could not resolve dependencies for project "
-        "com.example:app:jar:1.0: Could not transfer artifact org.slf4j:slf4j-api:jar:2.0.9 from/to "
-        "central (https://repo.maven.apache.org/maven2): Connect to repo.maven.apache.org:443 "
+        "[ERROR] Failed to execute goal on project app: Could not resolve dependencies for "
+        "project com.example:app:jar:1.0: Could not transfer artifact "
+        "org.slf4j:slf4j-api:jar:2.0.9 from/to central (https://repo.maven.apache.org/maven2): "
+        "Connect to repo.maven.apache.org:443 "
         "[repo.maven.apache.org/151.101.0.215] failed: Connection timed out",
         NETWORK,
     ),
     (
         "azure throttling",
-        'Code="SubscriptionRequestsThrottled" Message="Number of \'read\' requests for subscription '
-        "'0000' actor 'a1b2' exceeded. Please try again after '5' seconds.\"",
+        'Code="SubscriptionRequestsThrottled" Message="Number of \'read\' requests for '
+        "subscription '0000' actor 'a1b2' exceeded. Please try again after '5' seconds.\"",
         NETWORK,
     ),
     # ---- deploy.permission -----------------------------------------------------------------------
@@ -206,8 +208,8 @@ CASES: list[tuple[str, str, str]] = [
     ),
     (
         "volume attach",
-        '  Warning  FailedAttachVolume  2m  attachdetach-controller  AttachVolume.Attach failed for '
-        'volume "pvc-1f2e" : rpc error: code = Internal desc = Could not attach volume',
+        "  Warning  FailedAttachVolume  2m  attachdetach-controller  AttachVolume.Attach failed "
+        'for volume "pvc-1f2e" : rpc error: code = Internal desc = Could not attach volume',
         RESOURCES,
     ),
     (
