@@ -40,8 +40,8 @@ CASES: list[tuple[str, str, str]] = [
     ),
     (
         "terraform behind a Cloud Build step prefix",
-        'Step #2 - "tf plan": │ Error: Unsupported argument\n'
-        'Step #2 - "tf plan": │ An argument named "dspm" is not expected here.',
+        'Step #4 - "validate": │ Error: Unsupported argument\n'
+        'Step #4 - "validate": │ An argument named "dspm" is not expected here.',
         CONFIG,
     ),
     (
@@ -97,8 +97,8 @@ CASES: list[tuple[str, str, str]] = [
     ),
     (
         "apt mirror unresolvable, then packages missing",
-        "W: Failed to fetch http://deb.debian.org/debian/dists/bookworm/InRelease  Temporary "
-        "failure resolving 'deb.debian.org'\n"
+        "W: Failed to fetch http://archive.ubuntu.com/ubuntu/dists/jammy/InRelease  Temporary "
+        "failure resolving 'archive.ubuntu.com'\n"
         "W: Some index files failed to download. They have been ignored, or old ones used "
         "instead.\n"
         "E: Unable to locate package libelf-dev",
