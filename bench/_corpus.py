@@ -1,8 +1,8 @@
 """Load the shared real CI logs as cleaned lines, for the benchmarks.
 
-Cleaning is deliberately minimal (what any log reader does before looking at text): ANSI escape
-codes are removed and, since a terminal shows only what was written after the last carriage
-return, only that part of a line is kept.
+Lines are cleaned as the engine cleans them (`recoverops.logs.document.clean_line`: no ANSI
+codes, no timestamp prefix, only what a terminal shows after the last carriage return), so that a
+benchmark compares the engine's lines with labels cleaned the same way.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
+from recoverops.logs.document import clean_line
+
 # The LogChunks chunk texts lost their ESC bytes, leaving e.g. "[31m" behind (see the data README).
 _ANSI_REMNANT = re.compile(r"\[[0-9;]*[mK]")
 
@@ -22,10 +23,6 @@ class Log:
     name: str  # "bugswarm/<artifact>" or "logchunks/<path>"
     lines: list[str]
     chunk: frozenset[str] = frozenset()  # LogChunks only: the labelled lines, stripped
-
-
-def clean_line(raw: str) -> str:
-    return ANSI.sub("", raw.rstrip("\r").rpartition("\r")[2])
 
 
 def read_lines(path: Path) -> list[str]:
