@@ -7,15 +7,11 @@ benchmark compares the engine's lines with labels cleaned the same way.
 
 from __future__ import annotations
 
-import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
 from recoverops.logs.document import clean_line
-
-# The LogChunks chunk texts lost their ESC bytes, leaving e.g. "[31m" behind (see the data README).
-_ANSI_REMNANT = re.compile(r"\[[0-9;]*[mK]")
+from recoverops.training.line_ranker import labelled_chunks
 
 
 @dataclass(frozen=True)
@@ -32,13 +28,7 @@ def read_lines(path: Path) -> list[str]:
 
 def _chunks(data: Path) -> dict[str, frozenset[str]]:
     """LogChunks labels: log path (relative to logs/) -> the labelled chunk's non-blank lines."""
-    chunks: dict[str, frozenset[str]] = {}
-    for xml in sorted((data / "logchunks" / "build-failure-reason").rglob("*.xml")):
-        for example in ET.parse(xml).getroot().iter("Example"):
-            log, chunk = example.findtext("Log") or "", example.findtext("Chunk") or ""
-            lines = (_ANSI_REMNANT.sub("", clean_line(s)).strip() for s in chunk.split("\n"))
-            chunks[log] = frozenset(s for s in lines if s)
-    return chunks
+    return labelled_chunks(data)
 
 
 def load(data: Path) -> tuple[list[Log], list[Log]]:

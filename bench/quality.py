@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -30,9 +29,9 @@ from recoverops.detector import analyze_text
 from recoverops.logs.document import clean_line
 from recoverops.sides import SIDES, side_of
 from recoverops.training.evaluate import expected_calibration_error
+from recoverops.training.line_ranker import on_chunk
 
 LABELS = ("build.test", "build.lint", "build.compilation", "build.dependency")
-_ANSI_REMNANT = re.compile(r"\[[0-9;]*[mK]")
 
 
 def prf(gold: list[str], pred: list[str]) -> dict[str, Any]:
@@ -117,10 +116,8 @@ def bugswarm(data: Path, *, verbose: bool, passing: bool = False) -> dict[str, A
 
 
 def on_labelled_chunk(line: str, chunk: frozenset[str]) -> bool:
-    """Whether a log line is one of the chunk's lines. A labeller sometimes started a chunk in
-    the middle of a line (after a progress prefix), so a chunk line inside ours counts too."""
-    text = _ANSI_REMNANT.sub("", clean_line(line)).strip()
-    return text in chunk or (len(text) >= 8 and any(len(c) >= 8 and c in text for c in chunk))
+    """Whether a log line is one of the chunk's lines (the ranker's training uses the same test)."""
+    return on_chunk(clean_line(line), chunk)
 
 
 def logchunks(data: Path, *, verbose: bool) -> dict[str, Any]:

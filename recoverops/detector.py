@@ -51,13 +51,22 @@ def _matcher(catalogue: Catalogue) -> SignatureMatcher:
 
 
 def _last_command(doc: LogDocument, step: Step, lo: int, hi: int) -> tuple[str | None, int]:
-    """The failing command and the line its output starts at: the last command echoed in the
-    step before the failure point (`$ make`, `+ npm test`, `Run pytest`), or the step's start."""
+    """The failing command and the line its output starts at. A step the CI system cut out for
+    one command (Travis' `$ make`) is that command's block. Otherwise it is the last command
+    echoed before the failure point (`$ make`, `+ npm test`, `Run pytest`); an npm script's
+    `> jest` names the step, but does not start a block (Gradle prints `> Task :test` and
+    `> Compilation failed` too)."""
+    if step.command:
+        return step.command, step.start
+    command, start = None, None
     for number in range(hi, max(step.start, lo) - 1, -1):
         found = _COMMAND.match(doc.clean(number))
         if found:
-            return step.command or found.group(1).strip(), number
-    return step.command, step.start
+            command = command or found.group(1).strip()
+            if not found.group(0).startswith(">"):
+                start = number
+                break
+    return command, step.start if start is None else start
 
 
 @dataclass(frozen=True)
@@ -111,7 +120,14 @@ def _rank(
         signature_kind={n: " ".join(sorted(s for s, *_ in hits)) for n, hits in line_hits.items()},
         is_noise=matcher.is_noise,
     )
-    hand = rank_lines(lines=lines, failure_line=failure_line, step_start=step.start, facts=facts)
+    # The failing command's own output is where its error is: what the commands before it
+    # printed counts only when it printed next to nothing (`chunk.THIN_STEP`).
+    hand = rank_lines(
+        lines=lines,
+        failure_line=failure_line,
+        step_start=max(step.start, command_line),
+        facts=facts,
+    )
     pool = candidates(
         hand,
         lines=lines,

@@ -16,7 +16,7 @@ import re
 
 _VERDICT = re.compile(
     r"""^\s*(?:\[[\d:.]+\]\s*)?(?:\#\#\[error\]\s*)?(?:\[error\]\s*)?(?:
-        (?:[\w.-]+\s)?build\s+fail(?:ed|ure)\b[!.]?\s*$
+        (?:[\w.-]+\s)?build\s+fail(?:ed|ure)\b[!.]?(?:\s+in\s+[\w.]+)?\s*$
       | failure:\s+build\s+failed\s+with\s+an\s+exception\.?\s*$
       | process\s+completed\s+with\s+exit\s+code\s+-?\d+\.?\s*$
       | (?:error:\s+)?job\s+failed(?::\s+exit\s+(?:code|status)\s+-?\d+)?\.?\s*$
