@@ -28,7 +28,8 @@ def read_lines(path: Path) -> list[str]:
 
 def _chunks(data: Path) -> dict[str, frozenset[str]]:
     """LogChunks labels: log path (relative to logs/) -> the labelled chunk's non-blank lines."""
-    return labelled_chunks(data)
+    chunks: dict[str, frozenset[str]] = labelled_chunks(data)
+    return chunks
 
 
 def load(data: Path) -> tuple[list[Log], list[Log]]:

@@ -117,7 +117,7 @@ def bugswarm(data: Path, *, verbose: bool, passing: bool = False) -> dict[str, A
 
 def on_labelled_chunk(line: str, chunk: frozenset[str]) -> bool:
     """Whether a log line is one of the chunk's lines (the ranker's training uses the same test)."""
-    return on_chunk(clean_line(line), chunk)
+    return bool(on_chunk(clean_line(line), chunk))
 
 
 def logchunks(data: Path, *, verbose: bool) -> dict[str, Any]:
