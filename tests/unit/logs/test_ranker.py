@@ -4,6 +4,7 @@ the failing command's own error first."""
 from __future__ import annotations
 
 import json
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,14 @@ import pytest
 from recoverops.detector import analyze_text, evidence_candidates
 from recoverops.errors import ConfigurationError
 from recoverops.logs.chunk import ScoredLine
-from recoverops.logs.ranker import FEATURES, INPUTS, Candidate, LineRanker, shipped_line_ranker
+from recoverops.logs.ranker import (
+    FEATURES,
+    INPUTS,
+    MODEL_FILE,
+    Candidate,
+    LineRanker,
+    shipped_line_ranker,
+)
 
 # An earlier command printed a loud error it recovered from; the failing command's own block,
 # later, holds the real one.
@@ -81,3 +89,9 @@ def test_candidates_mark_the_failing_commands_block() -> None:
     assert found["E   ValueError: day is out of range for month"]["in_command"] == 1.0
     # What an earlier command printed is no candidate while the failing one explains itself.
     assert "fatal: error: failed to fetch the build cache: connection refused" not in found
+
+
+def test_the_weights_ship_with_the_package() -> None:
+    pyproject = Path(__file__).resolve().parents[3] / "pyproject.toml"
+    package_data = tomllib.loads(pyproject.read_text())["tool"]["setuptools"]["package-data"]
+    assert MODEL_FILE in package_data["recoverops.logs"]
