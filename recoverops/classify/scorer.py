@@ -131,8 +131,10 @@ def category_scores(hits: Iterable[SignatureHit]) -> dict[Category, float]:
 
 def decide(scores: dict[Category, float]) -> tuple[Category, float]:
     """The winning category and how likely it is right, from the score and the margin."""
+    # Ties go by the category's name: the scores' order comes from sets of hits, and a verdict
+    # must not depend on the interpreter's hash seed.
     ranked: Sequence[tuple[Category, float]] = sorted(
-        scores.items(), key=lambda kv: kv[1], reverse=True
+        scores.items(), key=lambda kv: (-kv[1], kv[0].value)
     )
     top, top_score = ranked[0] if ranked else (Category.UNKNOWN, 0.0)
     runner_up = ranked[1][1] if len(ranked) > 1 else 0.0

@@ -59,6 +59,9 @@ class TestDecide:
         assert decide({TEST: 2.0, NET: 3.0})[0] is NET
         assert decide({NET: 3.0, TEST: 2.0})[0] is NET
 
+    def test_a_tie_is_decided_the_same_whatever_the_order(self) -> None:
+        assert decide({TEST: 3.0, NET: 3.0}) == decide({NET: 3.0, TEST: 3.0})
+
 
 class TestCategoryScores:
     def test_a_hit_counts_by_where_its_line_sits(self) -> None:
