@@ -1,20 +1,17 @@
 """Load the shared real CI logs as cleaned lines, for the benchmarks.
 
-Cleaning is deliberately minimal (what any log reader does before looking at text): ANSI escape
-codes are removed and, since a terminal shows only what was written after the last carriage
-return, only that part of a line is kept.
+Lines are cleaned as the engine cleans them (`recoverops.logs.document.clean_line`: no ANSI
+codes, no timestamp prefix, only what a terminal shows after the last carriage return), so that a
+benchmark compares the engine's lines with labels cleaned the same way.
 """
 
 from __future__ import annotations
 
-import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
 
-ANSI = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
-# The LogChunks chunk texts lost their ESC bytes, leaving e.g. "[31m" behind (see the data README).
-_ANSI_REMNANT = re.compile(r"\[[0-9;]*[mK]")
+from recoverops.logs.document import clean_line
+from recoverops.training.line_ranker import labelled_chunks
 
 
 @dataclass(frozen=True)
@@ -24,10 +21,6 @@ class Log:
     chunk: frozenset[str] = frozenset()  # LogChunks only: the labelled lines, stripped
 
 
-def clean_line(raw: str) -> str:
-    return ANSI.sub("", raw.rstrip("\r").rpartition("\r")[2])
-
-
 def read_lines(path: Path) -> list[str]:
     text = path.read_text(encoding="utf-8", errors="replace")
     return [clean_line(raw) for raw in text.split("\n")]
@@ -35,12 +28,7 @@ def read_lines(path: Path) -> list[str]:
 
 def _chunks(data: Path) -> dict[str, frozenset[str]]:
     """LogChunks labels: log path (relative to logs/) -> the labelled chunk's non-blank lines."""
-    chunks: dict[str, frozenset[str]] = {}
-    for xml in sorted((data / "logchunks" / "build-failure-reason").rglob("*.xml")):
-        for example in ET.parse(xml).getroot().iter("Example"):
-            log, chunk = example.findtext("Log") or "", example.findtext("Chunk") or ""
-            lines = (_ANSI_REMNANT.sub("", clean_line(s)).strip() for s in chunk.split("\n"))
-            chunks[log] = frozenset(s for s in lines if s)
+    chunks: dict[str, frozenset[str]] = labelled_chunks(data)
     return chunks
 
 

@@ -5,20 +5,19 @@ build.compilation and build.dependency (the data README's label mapping; Unknown
 labels left out), with the expected calibration error of the confidence. LogChunks: how often the
 first (and any of the top 3 / top 5) evidence lines fall on the hand-labelled failure chunk.
 
-Projects (BugSwarm) and repositories (LogChunks) are split by a hash of their name into a
-development part (signatures were written and tuned looking only at these) and a held-out part
-that was never looked at; figures are given for both.
+Projects (BugSwarm) and repositories (LogChunks) are on the side `recoverops.sides.side_of` puts
+them on: dev (signatures and the line ranker are written and tuned looking only at these; --verbose
+lists dev misses, never another side's), validation (read in aggregate, to choose between
+alternatives) and test (reported in aggregate only; printed with --test, not while tuning).
 
-    .venv/bin/python bench/quality.py [--data ../shared/data] [--json]
+    .venv/bin/python bench/quality.py [--data ../shared/data] [--json] [--verbose] [--test]
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import hashlib
 import json
-import re
 import sys
 from collections import Counter, defaultdict
 from pathlib import Path
@@ -28,15 +27,11 @@ from _corpus import _chunks
 
 from recoverops.detector import analyze_text
 from recoverops.logs.document import clean_line
+from recoverops.sides import SIDES, side_of
 from recoverops.training.evaluate import expected_calibration_error
+from recoverops.training.line_ranker import on_chunk
 
 LABELS = ("build.test", "build.lint", "build.compilation", "build.dependency")
-_ANSI_REMNANT = re.compile(r"\[[0-9;]*[mK]")
-
-
-def side(name: str) -> str:
-    """'dev' for about 70% of projects, 'held-out' for the rest; stable across runs."""
-    return "dev" if hashlib.sha1(name.encode()).digest()[0] < 179 else "held-out"
 
 
 def prf(gold: list[str], pred: list[str]) -> dict[str, Any]:
@@ -65,7 +60,7 @@ def reliability(confidences: list[float], correct: list[bool]) -> list[tuple[str
     return table
 
 
-def bugswarm(data: Path, *, verbose: bool) -> dict[str, Any]:
+def bugswarm(data: Path, *, verbose: bool, passing: bool = False) -> dict[str, Any]:
     rows = [
         r for r in csv.DictReader((data / "bugswarm" / "index.csv").open()) if r["suggested_label"]
     ]
@@ -76,8 +71,13 @@ def bugswarm(data: Path, *, verbose: bool) -> dict[str, Any]:
             .read_bytes()
             .decode("utf-8", errors="replace")
         )
-        analysis = analyze_text(text)
-        for part in (side(row["project"]), "all"):
+        passing_log = data / "bugswarm" / row["artifact"] / "passing.log"
+        if passing and passing_log.is_file():
+            previous = passing_log.read_bytes().decode("utf-8", errors="replace")
+            analysis = analyze_text(text, passing_text=previous)
+        else:
+            analysis = analyze_text(text)
+        for part in (side_of(row["project"]), "all"):
             bucket = by_side[part]
             bucket["gold"].append(row["suggested_label"])
             bucket["pred"].append(analysis.category.value)
@@ -85,7 +85,7 @@ def bugswarm(data: Path, *, verbose: bool) -> dict[str, Any]:
         if (
             verbose
             and analysis.category.value != row["suggested_label"]
-            and side(row["project"]) == "dev"
+            and side_of(row["project"]) == "dev"
         ):
             first = analysis.evidence[0].text[:110] if analysis.evidence else "-"
             print(
@@ -116,10 +116,8 @@ def bugswarm(data: Path, *, verbose: bool) -> dict[str, Any]:
 
 
 def on_labelled_chunk(line: str, chunk: frozenset[str]) -> bool:
-    """Whether a log line is one of the chunk's lines. A labeller sometimes started a chunk in
-    the middle of a line (after a progress prefix), so a chunk line inside ours counts too."""
-    text = _ANSI_REMNANT.sub("", clean_line(line)).strip()
-    return text in chunk or (len(text) >= 8 and any(len(c) >= 8 and c in text for c in chunk))
+    """Whether a log line is one of the chunk's lines (the ranker's training uses the same test)."""
+    return bool(on_chunk(clean_line(line), chunk))
 
 
 def logchunks(data: Path, *, verbose: bool) -> dict[str, Any]:
@@ -133,12 +131,12 @@ def logchunks(data: Path, *, verbose: bool) -> dict[str, Any]:
         text = (logs / rel).read_bytes().decode("utf-8", errors="replace")
         analysis = analyze_text(text)
         on_chunk = [on_labelled_chunk(e.text, chunk) for e in analysis.evidence]
-        for part in (side(repo), "all"):
+        for part in (side_of(repo), "all"):
             hits[part]["n"] += 1
             hits[part]["top1"] += bool(on_chunk[:1] and on_chunk[0])
             hits[part]["top3"] += any(on_chunk[:3])
             hits[part]["top5"] += any(on_chunk[:5])
-        if verbose and not (on_chunk[:1] and on_chunk[0]) and side(repo) == "dev":
+        if verbose and not (on_chunk[:1] and on_chunk[0]) and side_of(repo) == "dev":
             first = analysis.evidence[0].text[:100] if analysis.evidence else "-"
             print(f"  CHUNK-MISS {rel}: {first}", file=sys.stderr)
     return {
@@ -155,6 +153,12 @@ def main() -> int:
     )
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="list the dev-side misses")
+    parser.add_argument("--test", action="store_true", help="also print the test side")
+    parser.add_argument(
+        "--passing",
+        action="store_true",
+        help="give the analyzer a BugSwarm job's passing log where the corpus has one",
+    )
     args = parser.parse_args()
     if not (args.data / "bugswarm" / "index.csv").is_file():
         print(
@@ -162,19 +166,26 @@ def main() -> int:
         )
         return 2
     report = {
-        "bugswarm": bugswarm(args.data, verbose=args.verbose),
+        "bugswarm": bugswarm(args.data, verbose=args.verbose, passing=args.passing),
         "logchunks": logchunks(args.data, verbose=args.verbose),
+    }
+    shown = [part for part in (*SIDES, "all") if args.test or part not in ("test", "all")]
+    report = {
+        corpus: {part: figures for part, figures in parts.items() if part in shown}
+        for corpus, parts in report.items()
     }
     if args.json:
         print(json.dumps(report, indent=1, default=dict))
         return 0
-    for part in ("dev", "held-out", "all"):
+    for part in shown:
         b = report["bugswarm"][part]
         print(
-            f"BugSwarm {part:8}: n={b['n']:3} macro-F1={b['macro_f1']:.3f} "
+            f"BugSwarm {part:10}: n={b['n']:3} macro-F1={b['macro_f1']:.3f} "
             f"accuracy={b['accuracy']:.3f} ECE={b['ece']:.3f} (of the logs given a category; "
             f"abstained on {b['abstained']:.1%})"
         )
+        if part in ("test", "all"):
+            continue  # reported in aggregate only
         bins = "  ".join(f"{r}: {acc:.2f} (n={n})" for r, n, acc in b["reliability"])
         print(f"    accuracy by confidence: {bins}")
         for label, c in b["per_class"].items():
@@ -182,10 +193,10 @@ def main() -> int:
             print(f"    {label:18} P={p:.2f} R={r:.2f} F1={f1:.2f} n={c['n']}")
         for pair, count in b["confusion"].most_common(6):
             print(f"    confused {pair}: {count}")
-    for part in ("dev", "held-out", "all"):
+    for part in shown:
         c = report["logchunks"][part]
         print(
-            f"LogChunks {part:8}: n={c['n']:3} first-evidence-on-chunk={c['top1']:.3f} "
+            f"LogChunks {part:10}: n={c['n']:3} first-evidence-on-chunk={c['top1']:.3f} "
             f"top3={c['top3']:.3f} top5={c['top5']:.3f}"
         )
     return 0

@@ -8,7 +8,7 @@ The same function serves `recoverops analyze`, `POST /analyze` and the detector 
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from recoverops.analysis import Analysis, Evidence, SignatureHit, Step
 from recoverops.classify.catalogue import Catalogue, load_catalogue
@@ -23,6 +23,8 @@ from recoverops.logs.chunk import LineFacts, ScoredLine, error_score, rank_lines
 from recoverops.logs.document import LogDocument
 from recoverops.logs.formats import detect_format
 from recoverops.logs.formats.plain import Plain
+from recoverops.logs.passing import drop_passing
+from recoverops.logs.ranker import Candidate, RankContext, candidates, shipped_line_ranker
 from recoverops.logs.steps import failing_step
 from recoverops.logs.templates import mask, mine, template_id
 from recoverops.redaction import Redactor
@@ -49,26 +51,41 @@ def _matcher(catalogue: Catalogue) -> SignatureMatcher:
     return matcher
 
 
-def _last_command(doc: LogDocument, step: Step, lo: int) -> str | None:
+def _last_command(doc: LogDocument, step: Step, lo: int, hi: int) -> tuple[str | None, int]:
+    """The failing command and the line its output starts at. A step the CI system cut out for
+    one command (Travis' `$ make`) is that command's block. Otherwise it is the last command
+    echoed before the failure point (`$ make`, `+ npm test`, `Run pytest`); an npm script's
+    `> jest` names the step, but does not start a block (Gradle prints `> Task :test` and
+    `> Compilation failed` too)."""
     if step.command:
-        return step.command
-    for number in range(step.end, max(step.start, lo) - 1, -1):
+        return step.command, step.start
+    command, start = None, None
+    for number in range(hi, max(step.start, lo) - 1, -1):
         found = _COMMAND.match(doc.clean(number))
         if found:
-            return found.group(1).strip()
-    return None
+            command = command or found.group(1).strip()
+            if not found.group(0).startswith(">"):
+                start = number
+                break
+    return command, step.start if start is None else start
 
 
-def analyze_text(
-    text: str,
-    *,
-    catalogue: Catalogue | None = None,
-    window_lines: int = 20_000,
-    word_model: bool = True,
-) -> Analysis:
-    """The analysis of one log; `word_model=False` is the rules alone, uncalibrated (what the
-    word model itself is fitted on)."""
-    catalogue = catalogue or load_catalogue()
+@dataclass(frozen=True)
+class _Ranking:
+    """The window of a log and its telling lines, before a category is chosen."""
+
+    step: Step
+    log_format: str
+    failure_line: int
+    lines: list[tuple[int, str]]
+    line_hits: dict[int, list[tuple[str, Category, float, bool]]]
+    hand: list[ScoredLine]
+    candidates: list[Candidate]
+
+
+def _rank(
+    text: str, *, catalogue: Catalogue, window_lines: int, passing_text: str | None
+) -> _Ranking:
     matcher = _matcher(catalogue)
     doc = LogDocument(text)
     log_format = detect_format(doc)
@@ -76,7 +93,8 @@ def analyze_text(
     failure_line = min(step.end, len(doc))
     lo = max(1, failure_line - window_lines + 1)
     hi = min(len(doc), failure_line + TAIL_LINES)
-    step = replace(step, command=_last_command(doc, step, lo))
+    command, command_line = _last_command(doc, step, lo, failure_line)
+    step = replace(step, command=command)
     if log_format.name == Plain.name and step.command:
         # A plain log is one step with no name of its own: it is named after what it ran.
         step = replace(step, name=step.command)
@@ -103,11 +121,78 @@ def analyze_text(
         signature_kind={n: " ".join(sorted(s for s, *_ in hits)) for n, hits in line_hits.items()},
         is_noise=matcher.is_noise,
     )
-    ranked = rank_lines(lines=lines, failure_line=failure_line, step_start=step.start, facts=facts)
+    # The failing command's own output is where its error is: what the commands before it
+    # printed counts only when it printed next to nothing (`chunk.THIN_STEP`).
+    hand = rank_lines(
+        lines=lines,
+        failure_line=failure_line,
+        step_start=max(step.start, command_line),
+        facts=facts,
+    )
+    pool = candidates(
+        hand,
+        lines=lines,
+        context=RankContext(failure_line=failure_line, command_line=command_line),
+        facts=facts,
+    )
+    if passing_text:
+        pool = drop_passing(pool, passing_text)
+    return _Ranking(
+        step=step,
+        log_format=log_format.name,
+        failure_line=failure_line,
+        lines=lines,
+        line_hits=line_hits,
+        hand=hand,
+        candidates=pool,
+    )
 
+
+def evidence_candidates(
+    text: str,
+    *,
+    catalogue: Catalogue | None = None,
+    window_lines: int = 20_000,
+    passing_text: str | None = None,
+) -> list[Candidate]:
+    """The lines the evidence is chosen from, in the hand-written order, with the line ranker's
+    features: what `recoverops.training.line_ranker` fits the ranker on."""
+    return _rank(
+        text,
+        catalogue=catalogue or load_catalogue(),
+        window_lines=window_lines,
+        passing_text=passing_text,
+    ).candidates
+
+
+def analyze_text(
+    text: str,
+    *,
+    catalogue: Catalogue | None = None,
+    window_lines: int = 20_000,
+    word_model: bool = True,
+    passing_text: str | None = None,
+) -> Analysis:
+    """The analysis of one log; `word_model=False` is the rules alone, uncalibrated (what the
+    word model itself is fitted on). `passing_text` is the log of the last passing run of the
+    same job, when one is known: lines it printed too are not why this one failed."""
+    catalogue = catalogue or load_catalogue()
+    matcher = _matcher(catalogue)
+    ranking = _rank(text, catalogue=catalogue, window_lines=window_lines, passing_text=passing_text)
+    step, lines, line_hits = ranking.step, ranking.lines, ranking.line_hits
+    ranker = shipped_line_ranker()
+    if ranker is not None:
+        ranked = ranker.order(ranking.candidates)
+    else:
+        ranked = [c.item for c in ranking.candidates if c.item.score > 0] or ranking.hand
+    log_format_name = ranking.log_format
+
+    # The chunk is anchored on the lines that read like errors: a quiet tail line the ranker put
+    # among the evidence shows where to look, but does not make its neighbours the failure.
+    anchors = [s for s in ranked if s.score > 0][:CHUNK_ANCHORS] or ranked[:CHUNK_ANCHORS]
     chunk = {
         n
-        for item in ranked[:CHUNK_ANCHORS]
+        for item in anchors
         for n in range(item.line - CHUNK_CONTEXT, item.line + CHUNK_CONTEXT + 1)
     }
     hits = [
@@ -167,7 +252,7 @@ def analyze_text(
         confidence=confidence,
         summary=_summary(category, step, evidence, hits, catalogue),
         evidence=evidence,
-        log_format=log_format.name,
+        log_format=log_format_name,
         failing_step=step,
         templates=chunk_templates,
         hits=tuple(hits),

@@ -22,6 +22,7 @@ from recoverops.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_USAGE,
     help_formatter,
     load_settings,
     say,
@@ -55,6 +56,15 @@ def register(commands: Any) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="log files, or - for stdin")
     parser.add_argument(
         "--json", action="store_true", help="one JSON object per input, one per line, in order"
+    )
+    parser.add_argument(
+        "--passing",
+        type=Path,
+        metavar="PATH",
+        help=(
+            "the log of the last passing run of the same job: lines it printed too are not\n"
+            "offered as evidence (every PATH is compared with it)"
+        ),
     )
     parser.add_argument(
         "--context",
@@ -139,6 +149,13 @@ def run(args: argparse.Namespace) -> int:
     except ConfigurationError as exc:
         say(f"invalid signature file: {exc}")
         return EXIT_CONFIG
+    passing: str | None = None
+    if args.passing is not None:
+        try:
+            passing = read_log(args.passing, max_bytes=settings.max_log_bytes)
+        except InputError as exc:
+            say(f"--passing: {exc}")
+            return EXIT_USAGE
     champion = _champion(settings)
     failed = False
     out: TextIO = sys.stdout
@@ -156,7 +173,10 @@ def run(args: argparse.Namespace) -> int:
                 out.write(json.dumps({"input": name, "error": str(exc)}) + "\n")
             continue
         analysis = analyze_text(
-            text, catalogue=catalogue, window_lines=settings.analysis_window_lines
+            text,
+            catalogue=catalogue,
+            window_lines=settings.analysis_window_lines,
+            passing_text=passing,
         )
         if champion is not None:
             analysis = champion(analysis)

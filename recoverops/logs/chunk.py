@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from recoverops.logs.verdicts import never_evidence
+
 # Words that make a line read like an error, with how much each says.
 _ERROR_WORDS: tuple[tuple[str, float], ...] = (
     (r"\berror(?:s|\(s\))?\b|\berr!|\[error\]|\be/|^e ", 2.0),
@@ -61,7 +63,12 @@ _TALLY = re.compile(
     r"|^There (?:was|were) \d+ (?:failures?|errors?):|^FAILURES!$|^ERRORS!$"
     r"|^\s*\d+ (?:failing|failed|errors?)\s*$|\] \d+ failing$|^collected \d+ items? / \d+ errors?"
     r"|^=+ .*\b\d+ (?:failed|errors?)\b.* in [\d.]+\s?s(?:econds)?\b"
-    r"|^[=_*-]{3,} ?[A-Z][A-Z ]+ ?[=_*-]{3,}$",
+    r"|^[=_*-]{3,} ?[A-Z][A-Z ]+ ?[=_*-]{3,}$"
+    # "Found 3 errors", "found 4 failures!", "Failed tests: x", "FAILED tests/Unit": how much
+    # failed, or which part, not what.
+    r"|\bfound \d+ (?:failures?|errors?|problems?)\b"
+    r"|^\s*(?:failed|failing) (?:components|tests|specs|examples|jobs|steps|targets|modules)\b:?"
+    r"|^FAILED:?\s+\S+\s*$",
     re.IGNORECASE,
 )
 TALLY_FACTOR = 0.4
@@ -127,7 +134,7 @@ def _line_scores(
         if number < step_start - LOOKBACK:
             continue
         score = error_score(text.lower()) + facts.signature_weight.get(number, 0.0)
-        if score <= 0:
+        if score <= 0 or never_evidence(text):
             continue
         base = score
         score *= rarity(facts.cluster_size.get(number, 1))
@@ -194,7 +201,10 @@ def _last_words(
     tail = [
         (number, text)
         for number, text in lines
-        if step_start <= number <= failure_line and text.strip() and not facts.is_noise(text)
+        if step_start <= number <= failure_line
+        and text.strip()
+        and not facts.is_noise(text)
+        and not never_evidence(text)
     ][-LAST_WORDS:]
     # The last line printed before the failure leads.
     return [

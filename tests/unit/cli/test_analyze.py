@@ -431,3 +431,46 @@ def test_the_installed_script_refuses_an_invalid_signature_folder(tmp_path: Path
     assert "Traceback" not in err
     assert f"{tmp_path / 'team.yaml'}:3: " in err
     assert done.stdout == b""
+
+
+# --- a passing log to compare with ------------------------------------------------------------
+
+FAILING_MAVEN = b"""\
+$ mvn -B verify
+[WARNING] Failed to fetch optional metadata from https://repo.example.org (status 503): ignored
+[INFO] Compiling 42 source files
+[ERROR] /build/src/main/java/org/acme/Order.java:[88,17] cannot find symbol
+[INFO] BUILD FAILURE
+"""
+PASSING_MAVEN = b"""\
+$ mvn -B verify
+[WARNING] Failed to fetch optional metadata from https://repo.example.org (status 502): ignored
+[INFO] Compiling 42 source files
+[INFO] BUILD SUCCESS
+"""
+
+
+def test_passing_drops_the_lines_the_green_run_printed_too(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    failing = write(tmp_path / "failing.log", FAILING_MAVEN)
+    passing = write(tmp_path / "passing.log", PASSING_MAVEN)
+    code, out, _ = run(capsys, monkeypatch, "--json", failing)
+    assert code == 0
+    (alone,) = json_lines(out)
+    assert any("optional metadata" in e["text"] for e in alone["evidence"])
+    code, out, _ = run(capsys, monkeypatch, "--json", "--passing", passing, failing)
+    assert code == 0
+    (compared,) = json_lines(out)
+    assert not any("optional metadata" in e["text"] for e in compared["evidence"])
+    assert compared["evidence"][0]["text"].endswith("cannot find symbol")
+
+
+def test_a_missing_passing_log_is_bad_usage_with_a_message(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    failing = write(tmp_path / "failing.log", FAILING_MAVEN)
+    code, out, err = run(capsys, monkeypatch, "--passing", str(tmp_path / "nope.log"), failing)
+    assert code == 2
+    assert out == ""
+    assert "--passing" in err and "nope.log" in err
