@@ -22,6 +22,7 @@ from recoverops.cli.common import (
     EXIT_CONFIG,
     EXIT_FAILED,
     EXIT_OK,
+    EXIT_USAGE,
     help_formatter,
     load_settings,
     say,
@@ -29,6 +30,7 @@ from recoverops.cli.common import (
     whole_number,
 )
 from recoverops.detector import analyze_text
+from recoverops.diagnosis import diagnose
 from recoverops.errors import ConfigurationError, InputError
 from recoverops.inputs import read_log, read_stream
 from recoverops.report import render_report
@@ -55,6 +57,13 @@ def register(commands: Any) -> None:
     parser.add_argument("paths", nargs="+", metavar="PATH", help="log files, or - for stdin")
     parser.add_argument(
         "--json", action="store_true", help="one JSON object per input, one per line, in order"
+    )
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="a checkout of the failing repository: fixes then carry a validated patch",
     )
     parser.add_argument(
         "--context",
@@ -139,6 +148,9 @@ def run(args: argparse.Namespace) -> int:
     except ConfigurationError as exc:
         say(f"invalid signature file: {exc}")
         return EXIT_CONFIG
+    if args.repo is not None and not args.repo.is_dir():
+        say(f"--repo {args.repo}: not a directory")
+        return EXIT_USAGE
     champion = _champion(settings)
     failed = False
     out: TextIO = sys.stdout
@@ -160,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if champion is not None:
             analysis = champion(analysis)
+        analysis = diagnose(analysis, text=text, repo=args.repo)
         if args.json:
             out.write(json.dumps({"input": name, **analysis.to_json()}) + "\n")
         else:

@@ -35,6 +35,7 @@ JSON_KEYS = {
     "signatures",
     "anomaly",
     "decided_by",
+    "root_cause",
 }
 # A line no shipped signature knows; the operator folder below teaches it.
 CUSTOM_LINE = "FLUXCAPACITOR E42: chrono drift exceeds tolerance on node dmc-12"
