@@ -5,7 +5,7 @@
 
 from __future__ import annotations
 
-from recoverops.diagnosis.diagnose import diagnose, diagnose_text
+from recoverops.diagnosis.pipeline import diagnose, diagnose_text
 from recoverops.diagnosis.model import Component, FixProposal, RootCause
 from recoverops.diagnosis.repo import Checkout
 

@@ -33,7 +33,7 @@ def rank(components: list[Component], text: FailureText) -> tuple[Component, ...
     relevant.sort(
         key=lambda c: (kinds.index(c.kind), c.severity != "error", text.focus(c.log_line), c.log_line)
     )
-    return tuple(relevant[:MAX_COMPONENTS])
+    return tuple(relevant)
 
 
 def _named(components: tuple[Component, ...]) -> str:
@@ -74,7 +74,7 @@ def explain(analysis: Analysis, components: tuple[Component, ...]) -> RootCause:
     if analysis.category is Category.UNKNOWN:
         confidence = min(confidence, 0.3)
     return RootCause(
-        components=components,
+        components=components[:MAX_COMPONENTS],
         explanation=". ".join(s.rstrip(".") for s in sentences) + ".",
         confidence=round(min(1.0, confidence), 3),
     )

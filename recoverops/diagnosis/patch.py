@@ -25,6 +25,8 @@ class FileDiff:
     old_path: str
     new_path: str
     hunks: tuple[tuple[int, tuple[str, ...]], ...]  # (old start, lines with their ' ', '-', '+')
+    # Whether the new text ends with a newline, when a hunk reaches its end ("\ No newline").
+    new_ends_with_newline: bool | None = None
 
 
 def make_diff(path: str, old: str, new: str) -> str:
@@ -55,6 +57,7 @@ def parse(diff: str) -> list[FileDiff]:
         new_path = _strip(lines[index + 1][4:])
         index += 2
         hunks: list[tuple[int, tuple[str, ...]]] = []
+        new_newline: bool | None = None
         while index < len(lines) and lines[index].startswith("@@"):
             header = _HUNK.match(lines[index])
             if header is None:
@@ -68,6 +71,7 @@ def parse(diff: str) -> list[FileDiff]:
                 line = lines[index]
                 tag = line[:1] or " "
                 if tag == "\\":
+                    new_newline = _newline_after(body, new_newline)
                     index += 1
                     continue
                 if tag not in " -+":
@@ -79,14 +83,24 @@ def parse(diff: str) -> list[FileDiff]:
             if seen_old != old_count or seen_new != new_count:
                 raise PatchError(f"hunk at old line {header[1]} is shorter than its header says")
             while index < len(lines) and lines[index].startswith("\\"):
+                new_newline = _newline_after(body, new_newline)
                 index += 1
             hunks.append((int(header[1]), tuple(body)))
         if not hunks:
             raise PatchError(f"no hunks for {new_path}")
-        files.append(FileDiff(old_path, new_path, tuple(hunks)))
+        files.append(FileDiff(old_path, new_path, tuple(hunks), new_newline))
     if not files:
         raise PatchError("no file in the diff")
     return files
+
+
+def _newline_after(body: list[str], said: bool | None) -> bool | None:
+    """What a "\\ No newline at end of file" marker after the body's last line says of the new
+    text: it lacks the final newline when that line is in it; it has one when only the old
+    text's last line (a removed one) lacked it."""
+    if not body:
+        return said
+    return False if body[-1][0] in " +" else True
 
 
 def _strip(name: str) -> str:
@@ -110,6 +124,8 @@ def apply(file: FileDiff, text: str) -> str:
         out.extend(new)
         position = at + len(old)
     out.extend(lines[position:])
+    if file.new_ends_with_newline is not None and position == len(lines):
+        trailing_newline = file.new_ends_with_newline
     result = "\n".join(out)
     return result + "\n" if trailing_newline and out else result
 

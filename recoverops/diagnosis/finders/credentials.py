@@ -21,6 +21,7 @@ _RULES: tuple[re.Pattern[str], ...] = (
     re.compile(r"\b" + _SECRET_NAME + r"\b(?:\s+is not set|\s+is empty|: unbound variable|\s+not set|\s+is required|\s+must be set)"),
     re.compile(r"(?:missing|undefined|unset|no) (?:environment variable|env var|secret|credential)s?:? ['\"`]?" + _SECRET_NAME, re.IGNORECASE),
     re.compile(r"secret ['\"](?P<name>[\w.\-]+)['\"] (?:not found|is missing|does not exist)"),
+    re.compile(r"^\$ aws .*--profile[ =](?P<name>[\w.\-]+)"),
 )
 
 

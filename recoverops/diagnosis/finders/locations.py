@@ -84,7 +84,7 @@ class Locations:
 
     def find(self, text: FailureText) -> list[Component]:
         found: list[Component] = []
-        seen: set[tuple[str, int]] = set()
+        seen: set[tuple[str, int, str]] = set()
         stylish_file: str | None = None
         lines = list(text.lines())
         for index, (number, line) in enumerate(lines):
@@ -124,7 +124,7 @@ class Locations:
     @staticmethod
     def _add(
         found: list[Component],
-        seen: set[tuple[str, int]],
+        seen: set[tuple[str, int, str]],
         number: int,
         printed: str,
         position: str,
@@ -139,11 +139,12 @@ class Locations:
         path = repo_path(printed)
         if path is None:
             return
-        key = (path, int(position))
+        message = message.strip()
+        # a tool that reports twice (Maven's summary) says the same; two rules on a line do not
+        key = (path, int(position), message[:120])
         if key in seen:
             return
         seen.add(key)
-        message = message.strip()
         found.append(
             Component(
                 kind="source",

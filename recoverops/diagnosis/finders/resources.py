@@ -26,9 +26,12 @@ _RULES: tuple[tuple[str | None, re.Pattern[str]], ...] = (
     (None, re.compile(rf"\b(?P<kind>{_K8S_KINDS})s? \"(?P<name>{_NAME})\"", re.IGNORECASE)),
     ("container", re.compile(rf"failed container (?P<name>{_NAME}) in pod (?P<pod>{_NAME})")),
     ("container", re.compile(rf"^\s*-?\s*name: (?P<name>{_NAME})\s*$")),
+    ("container", re.compile(rf"^\s*Container Name:\s+(?P<name>{_NAME})\s*$")),
     ("pod", re.compile(rf"^\s*(?:Name|pod):\s+(?P<name>{_NAME})\s*$")),
     ("instance", re.compile(r"\b(?P<name>i-[0-9a-f]{8}(?:[0-9a-f]{9})?)\b")),
-    ("role", re.compile(r"arn:aws:(?:iam|sts)::\d{12}:(?:role|assumed-role)/(?P<name>[\w+=,.@\-]+)")),
+    ("role", re.compile(r"arn:aws:sts::\d{12}:assumed-role/(?P<name>[\w+=,.@\-]+)")),
+    # a role's path comes before its name: role/aws-service-role/x.amazonaws.com/TheRole
+    ("role", re.compile(r"arn:aws:iam::\d{12}:role/(?:[\w+=,.@\-]+/)*(?P<name>[\w+=,.@\-]+)")),
     ("user", re.compile(r"arn:aws:iam::\d{12}:user/(?P<name>[\w+=,.@\-]+)")),
     ("bucket", re.compile(r"(?:s3://|arn:aws:s3:::)(?P<name>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])")),
     ("bucket", re.compile(r"[Bb]ucket:? ['\"]?(?P<name>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])['\"]?(?: does not exist)")),

@@ -10,7 +10,7 @@ from recoverops.diagnosis.fixes.base import FixContext, unique, with_edits
 from recoverops.diagnosis.model import FixProposal
 from recoverops.taxonomy import Category
 
-_OOM = re.compile(r"OOMKilled|exit code 137|exitCode: 137|Out of memory: Kill", re.IGNORECASE)
+_OOM = re.compile(r"OOM ?Killed|exit code 137|exitCode: 137|Out of memory: Kill", re.IGNORECASE)
 _PULL = re.compile(r"ImagePullBackOff|ErrImagePull|Failed to pull image", re.IGNORECASE)
 _IMAGE = re.compile(r"(?:Failed to pull image|Back-off pulling image|image) \\?\"(?P<image>[\w.\-/:@]+)\\?\"")
 _MEMORY_LIMIT = re.compile(r"^(?P<indent>\s*)memory:\s*['\"]?(?P<value>\d+)(?P<unit>Mi|Gi|M|G|Ki)?['\"]?\s*$")

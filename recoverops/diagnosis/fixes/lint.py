@@ -90,6 +90,12 @@ class Lint:
         for word, tool, command in FORMATTERS:
             if context.log_mentions(word):
                 return tool, command
+        # No tool named: the messages' own shape says which (flake8's codes are ruff's too).
+        tools = {c.tool for c in context.of_kind("source")}
+        if "flake8/ruff" in tools:
+            return "flake8", "ruff check --fix {files}"
+        if "rubocop" in tools:
+            return "rubocop", "bundle exec rubocop -a {files}"
         return "", ""
 
     @staticmethod
