@@ -70,7 +70,9 @@ def hit(named: list[str], changed: list[str]) -> bool:
 
 def _added_lines(patch: str) -> str:
     return "\n".join(
-        line[1:] for line in patch.splitlines() if line.startswith("+") and not line.startswith("+++")
+        line[1:]
+        for line in patch.splitlines()
+        if line.startswith("+") and not line.startswith("+++")
     )
 
 
@@ -83,7 +85,11 @@ def _test_touched(name: str, file: str | None, changed: list[str], patch: str) -
     stems = {Path(c).stem for c in changed}
     if owner and owner in stems:
         return True
-    return bool(method) and len(method) > 3 and re.search(rf"\b{re.escape(method)}\b", patch) is not None
+    return (
+        bool(method)
+        and len(method) > 3
+        and re.search(rf"\b{re.escape(method)}\b", patch) is not None
+    )
 
 
 def evaluate(data: Path, *, sides: tuple[str, ...], verbose: bool) -> dict[str, dict[str, Any]]:
@@ -119,7 +125,10 @@ def evaluate(data: Path, *, sides: tuple[str, ...], verbose: bool) -> dict[str, 
         t[f"{label}:n"] += 1
         t[f"{label}:files_at_3"] += hit(named, changed)
         if verbose and not hit(named, changed):
-            print(f"  miss {side} {row['artifact']} {label}->{analysis.category.value}: named {named} changed {changed[:4]}")
+            print(
+                f"  miss {side} {row['artifact']} {label}->{analysis.category.value}:"
+                f" named {named} changed {changed[:4]}"
+            )
         if label == "build.dependency":
             found = requirements(FailureText.of(text, analysis))
             if found and fix is not None and fix.kind == "dependency":
@@ -139,25 +148,47 @@ def report(tally: dict[str, dict[str, Any]]) -> None:
     for side, t in tally.items():
         n = max(1, t["n"])
         print(f"{side}: compilation, lint and dependency failures: {t['n']}")
-        print(f"  a changed file among the fix's first 3 files: {t['files_at_3'] / n:.2f}"
-              f"  ({t['files_at_3']}/{t['n']}; fix names files in {t['fix_names_files']})")
-        print(f"  baseline, every path the log mentions: first 3 {t['baseline_at_3'] / n:.2f},"
-              f" any {t['baseline_any'] / n:.2f}")
+        print(
+            f"  a changed file among the fix's first 3 files: {t['files_at_3'] / n:.2f}"
+            f"  ({t['files_at_3']}/{t['n']}; fix names files in {t['fix_names_files']})"
+        )
+        print(
+            f"  baseline, every path the log mentions: first 3 {t['baseline_at_3'] / n:.2f},"
+            f" any {t['baseline_any'] / n:.2f}"
+        )
         for label in FIXED:
             if t[f"{label}:n"]:
                 print(f"    {label}: {t[f'{label}:files_at_3']}/{t[f'{label}:n']}")
-        print(f"  dependency fixes naming a coordinate: {t['dep_named']}; the real patch changes"
-              f" that package: {t['dep_same_package']}, sets the proposed version: {t['dep_same_change']}")
-        print(f"  test failures: {t['tests']}; a test named: {t['tests_named']}; the first named is"
-              f" one the real patch touches: {t['tests_touched']}"
-              + (f" ({t['tests_touched'] / t['tests_named']:.2f} of named)" if t["tests_named"] else ""))
+        print(
+            f"  dependency fixes naming a coordinate: {t['dep_named']}; the real patch changes"(
+                f" that package: {t['dep_same_package']}, sets the proposed version:"
+                f" {t['dep_same_change']}"
+            )
+        )
+        print(
+            f"  test failures: {t['tests']}; a test named: {t['tests_named']}; the first named is"
+            f" one the real patch touches: {t['tests_touched']}"
+            + (
+                f" ({t['tests_touched'] / t['tests_named']:.2f} of named)"
+                if t["tests_named"]
+                else ""
+            )
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", type=Path, default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data")
-    parser.add_argument("--test", action="store_true", help="also the test side (report only; never tune on it)")
-    parser.add_argument("--verbose", action="store_true", help="list the misses (dev and validation only)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--data", type=Path, default=Path(__file__).resolve().parents[1] / ".." / "shared" / "data"
+    )
+    parser.add_argument(
+        "--test", action="store_true", help="also the test side (report only; never tune on it)"
+    )
+    parser.add_argument(
+        "--verbose", action="store_true", help="list the misses (dev and validation only)"
+    )
     args = parser.parse_args(argv)
     if not (args.data / "bugswarm" / "index.csv").is_file():
         parser.error(f"no BugSwarm data under {args.data}")

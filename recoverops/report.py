@@ -44,7 +44,9 @@ def _diagnosis_lines(analysis: Analysis) -> list[str]:
     out: list[str] = []
     cause = analysis.root_cause.to_json() if analysis.root_cause is not None else None
     if cause is not None:
-        out.append(f"  root cause: {cause['explanation'][:400]}  (confidence {cause['confidence']:.2f})")
+        out.append(
+            f"  root cause: {cause['explanation'][:400]}  (confidence {cause['confidence']:.2f})"
+        )
     fix = analysis.fix.to_json() if hasattr(analysis.fix, "to_json") else None
     if fix is not None:
         files = ", ".join(fix["files"][:3]) or "no file named"

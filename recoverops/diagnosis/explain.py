@@ -31,7 +31,12 @@ def rank(components: list[Component], text: FailureText) -> tuple[Component, ...
     kinds = RELEVANT.get(text.analysis.category, ALL_KINDS)
     relevant = [c for c in components if c.kind in kinds]
     relevant.sort(
-        key=lambda c: (kinds.index(c.kind), c.severity != "error", text.focus(c.log_line), c.log_line)
+        key=lambda c: (
+            kinds.index(c.kind),
+            c.severity != "error",
+            text.focus(c.log_line),
+            c.log_line,
+        )
     )
     return tuple(relevant)
 

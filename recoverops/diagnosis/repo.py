@@ -11,7 +11,9 @@ from collections import defaultdict
 from pathlib import Path
 
 # Folders that are never the project's own source.
-_SKIP = frozenset({".git", "node_modules", ".venv", "venv", "target", "build", "dist", "__pycache__", ".tox"})
+_SKIP = frozenset(
+    {".git", "node_modules", ".venv", "venv", "target", "build", "dist", "__pycache__", ".tox"}
+)
 MAX_FILES = 200_000
 MAX_FILE_BYTES = 2_000_000
 
@@ -60,8 +62,7 @@ class Checkout:
             theirs = candidate.split("/")
             length = 0
             while (
-                length < min(len(parts), len(theirs))
-                and parts[-1 - length] == theirs[-1 - length]
+                length < min(len(parts), len(theirs)) and parts[-1 - length] == theirs[-1 - length]
             ):
                 length += 1
             if length > best_length:

@@ -1,8 +1,8 @@
 """A fix's patch is shown only if it applies to the file it targets and leaves that file valid.
 
-    applies     every hunk fits the file as it is in the checkout
-    parses      YAML, JSON and TOML still parse; Python still compiles
-    workflow    a GitHub Actions workflow still has its `jobs` mapping
+applies     every hunk fits the file as it is in the checkout
+parses      YAML, JSON and TOML still parse; Python still compiles
+workflow    a GitHub Actions workflow still has its `jobs` mapping
 """
 
 from __future__ import annotations

@@ -1,14 +1,14 @@
 """`file:line` of compiler, type-checker and linter messages, whichever tool printed them.
 
-    javac via Maven   /ws/src/main/java/a/B.java:[12,5] cannot find symbol
-    checkstyle        src/main/java/a/B.java:[7,8] (imports) UnusedImports: ...
-    gcc, clang, go,   src/a.c:12:5: error: ..., ./x.go:3:2: undefined: y,
-    flake8, ruff,     ./a.py:4:1: F401 'sys' imported but unused, app.rb:3:1: C: Style/...,
-    rubocop, javac    B.java:12: error: ..., doc.rst:469: ERROR: ...
-    rustc             --> src/main.rs:10:5
-    tsc               src/a.ts(3,13): error TS7006: ...
-    eslint (stylish)  a path alone on its line, then `  2:10  error  message  rule`
-    Python            File "a.py", line 7   (the frame above a SyntaxError, NameError, ...)
+javac via Maven   /ws/src/main/java/a/B.java:[12,5] cannot find symbol
+checkstyle        src/main/java/a/B.java:[7,8] (imports) UnusedImports: ...
+gcc, clang, go,   src/a.c:12:5: error: ..., ./x.go:3:2: undefined: y,
+flake8, ruff,     ./a.py:4:1: F401 'sys' imported but unused, app.rb:3:1: C: Style/...,
+rubocop, javac    B.java:12: error: ..., doc.rst:469: ERROR: ...
+rustc             --> src/main.rs:10:5
+tsc               src/a.ts(3,13): error TS7006: ...
+eslint (stylish)  a path alone on its line, then `  2:10  error  message  rule`
+Python            File "a.py", line 7   (the frame above a SyntaxError, NameError, ...)
 """
 
 from __future__ import annotations
@@ -19,9 +19,13 @@ from recoverops.diagnosis.model import Component, Severity
 from recoverops.diagnosis.paths import repo_path
 from recoverops.diagnosis.text import FailureText
 
-_PATH = r"(?P<path>(?:[A-Za-z]:)?[^\s:()\[\]'\"<>|,;=]*[^\s:()\[\]'\"<>|,;=/.]\.[A-Za-z][\w+-]{0,9})"
+_PATH = (
+    r"(?P<path>(?:[A-Za-z]:)?[^\s:()\[\]'\"<>|,;=]*[^\s:()\[\]'\"<>|,;=/.]\.[A-Za-z][\w+-]{0,9})"
+)
 _BRACKETED = re.compile(_PATH + r":\[(?P<line>\d+)(?:,(?P<col>\d+))?\]\s*(?P<msg>.*)")
-_COLON = re.compile(r"(?<![\w/.:(\-@$])" + _PATH + r":(?P<line>\d+)(?::(?P<col>\d+))?(?::+|\s)\s*(?P<msg>.*)")
+_COLON = re.compile(
+    r"(?<![\w/.:(\-@$])" + _PATH + r":(?P<line>\d+)(?::(?P<col>\d+))?(?::+|\s)\s*(?P<msg>.*)"
+)
 # POSIX shells: `./build.sh: 4: ./build.sh: cmd: not found`
 _SHELL = re.compile(r"^" + _PATH + r": (?P<line>\d+): (?P<msg>.+)")
 _PAREN = re.compile(_PATH + r"\((?P<line>\d+),(?P<col>\d+)\):\s*(?P<msg>.*)")
@@ -92,8 +96,17 @@ class Locations:
             line = line.replace("/[secure]/", "/secure/")
             row = _STYLISH_ROW.match(line)
             if row and stylish_file:
-                self._add(found, seen, number, stylish_file, row["line"], row["msg"], line,
-                          severity="error" if row["sev"] == "error" else "warning", tool="eslint")
+                self._add(
+                    found,
+                    seen,
+                    number,
+                    stylish_file,
+                    row["line"],
+                    row["msg"],
+                    line,
+                    severity="error" if row["sev"] == "error" else "warning",
+                    tool="eslint",
+                )
                 continue
             bare = _BARE_PATH.match(line)
             if bare and index + 1 < len(lines) and _STYLISH_ROW.match(lines[index + 1][1]):
@@ -105,9 +118,17 @@ class Locations:
             if frame:
                 follows = [t for _, t in lines[index + 1 : index + 6]]
                 if any(_PY_ERROR.match(t.strip()) for t in follows):
-                    self._add(found, seen, number, frame["path"], frame["line"],
-                              next(t.strip() for t in follows if _PY_ERROR.match(t.strip())),
-                              line, severity="error", tool="python")
+                    self._add(
+                        found,
+                        seen,
+                        number,
+                        frame["path"],
+                        frame["line"],
+                        next(t.strip() for t in follows if _PY_ERROR.match(t.strip())),
+                        line,
+                        severity="error",
+                        tool="python",
+                    )
                 continue
             if _NOT_A_MESSAGE.search(line):
                 continue

@@ -22,7 +22,10 @@ _K8S_KINDS = (
     "|configmap|persistentvolumeclaim|pvc|namespace|serviceaccount|container"
 )
 _RULES: tuple[tuple[str | None, re.Pattern[str]], ...] = (
-    (None, re.compile(rf"\b(?P<kind>{_K8S_KINDS})(?:\.[a-z.]+)?/(?P<name>{_NAME})\b", re.IGNORECASE)),
+    (
+        None,
+        re.compile(rf"\b(?P<kind>{_K8S_KINDS})(?:\.[a-z.]+)?/(?P<name>{_NAME})\b", re.IGNORECASE),
+    ),
     (None, re.compile(rf"\b(?P<kind>{_K8S_KINDS})s? \"(?P<name>{_NAME})\"", re.IGNORECASE)),
     ("container", re.compile(rf"failed container (?P<name>{_NAME}) in pod (?P<pod>{_NAME})")),
     ("container", re.compile(rf"^\s*-?\s*name: (?P<name>{_NAME})\s*$")),
@@ -34,7 +37,13 @@ _RULES: tuple[tuple[str | None, re.Pattern[str]], ...] = (
     ("role", re.compile(r"arn:aws:iam::\d{12}:role/(?:[\w+=,.@\-]+/)*(?P<name>[\w+=,.@\-]+)")),
     ("user", re.compile(r"arn:aws:iam::\d{12}:user/(?P<name>[\w+=,.@\-]+)")),
     ("bucket", re.compile(r"(?:s3://|arn:aws:s3:::)(?P<name>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])")),
-    ("bucket", re.compile(r"[Bb]ucket:? ['\"]?(?P<name>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])['\"]?(?: does not exist)")),
+    (
+        "bucket",
+        re.compile(
+            r"[Bb]ucket:? ['\"]?(?P<name>[a-z0-9][a-z0-9.\-]{1,61}[a-z0-9])['\"]?(?:"
+            r" does not exist)"
+        ),
+    ),
 )
 # Words that read like a name in these patterns but are not one.
 _NOT_NAMES = frozenset({"the", "a", "an", "is", "not", "found", "default", "none", "null"})

@@ -1,17 +1,17 @@
 """Failing test ids, as each runner prints them.
 
-    JUnit/surefire   name(a.b.CTest)  Time elapsed: 0.1 sec  <<< FAILURE!
-                     [ERROR] a.b.CTest.name  Time elapsed: 0.1 s  <<< ERROR!
-                     Failed tests:   name(a.b.CTest): message     [ERROR]   CTest.name:42 ...
-    Gradle           a.b.CTest > name FAILED
-    pytest           FAILED tests/test_a.py::test_x - AssertionError, tests/test_a.py::test_x FAILED
-    unittest, nose   FAIL: test_x (pkg.mod.Case)        ERROR: test_x (pkg.mod.Case)
-    Jest             FAIL  src/a.test.js        ● Suite › case
-    Mocha            1) Suite  case:   (after "N failing")
-    Go               --- FAIL: TestX (0.01s)
-    RSpec            rspec ./spec/a_spec.rb:12 # A does x
-    PHPUnit          1) Tests\\AClass::testX
-    .NET             Failed A.B.C.TestX [12 ms]
+JUnit/surefire   name(a.b.CTest)  Time elapsed: 0.1 sec  <<< FAILURE!
+                 [ERROR] a.b.CTest.name  Time elapsed: 0.1 s  <<< ERROR!
+                 Failed tests:   name(a.b.CTest): message     [ERROR]   CTest.name:42 ...
+Gradle           a.b.CTest > name FAILED
+pytest           FAILED tests/test_a.py::test_x - AssertionError, tests/test_a.py::test_x FAILED
+unittest, nose   FAIL: test_x (pkg.mod.Case)        ERROR: test_x (pkg.mod.Case)
+Jest             FAIL  src/a.test.js        ● Suite › case
+Mocha            1) Suite  case:   (after "N failing")
+Go               --- FAIL: TestX (0.01s)
+RSpec            rspec ./spec/a_spec.rb:12 # A does x
+PHPUnit          1) Tests\\AClass::testX
+.NET             Failed A.B.C.TestX [12 ms]
 """
 
 from __future__ import annotations
@@ -23,19 +23,54 @@ from recoverops.diagnosis.text import FailureText
 
 _JAVA_CLASS = r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+"
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("junit", re.compile(rf"^(?:\[ERROR\]\s+)?(?P<method>[\w$\[\]\- ,.]+?)\((?P<cls>{_JAVA_CLASS})\)\s+Time elapsed:.*<<<\s*(?:FAILURE|ERROR)!")),
-    ("junit", re.compile(rf"^(?:\[ERROR\]\s+)?(?P<cls>{_JAVA_CLASS})\.(?P<method>[\w$]+)(?:\(\))?\s+Time elapsed:.*<<<\s*(?:FAILURE|ERROR)!")),
-    ("junit", re.compile(rf"^(?:Failed tests|Tests in error):\s+(?P<method>[\w$]+)\((?P<cls>{_JAVA_CLASS})\)")),
-    ("junit", re.compile(r"^(?:\[ERROR\]\s+)?(?:Failures|Errors)?:?\s*(?P<cls>[A-Z][\w$]*Tests?\w*)\.(?P<method>[\w$]+):\d+")),
+    (
+        "junit",
+        re.compile(
+            rf"^(?:\[ERROR\]\s+)?(?P<method>[\w$\[\]\- ,.]+?)\((?P<cls>{_JAVA_CLASS})\)\s+Time"
+            rf" elapsed:.*<<<\s*(?:FAILURE|ERROR)!"
+        ),
+    ),
+    (
+        "junit",
+        re.compile(
+            rf"^(?:\[ERROR\]\s+)?(?P<cls>{_JAVA_CLASS})\.(?P<method>[\w$]+)(?:\(\))?\s+Time"
+            rf" elapsed:.*<<<\s*(?:FAILURE|ERROR)!"
+        ),
+    ),
+    (
+        "junit",
+        re.compile(
+            rf"^(?:Failed tests|Tests in error):\s+(?P<method>[\w$]+)\((?P<cls>{_JAVA_CLASS})\)"
+        ),
+    ),
+    (
+        "junit",
+        re.compile(
+            r"^(?:\[ERROR\]\s+)?(?:Failures|Errors)?:?\s*(?P<cls>[A-Z][\w$]*Tests?\w*)\.(?P<method>"
+            r"[\w$]+):\d+"
+        ),
+    ),
     ("gradle", re.compile(rf"^(?P<cls>{_JAVA_CLASS}|[A-Z][\w$]*)\s+>\s+(?P<method>.+?)\s+FAILED$")),
-    ("pytest", re.compile(r"^(?:FAILED|ERROR)\s+(?P<file>[\w./-]+\.py)::(?P<method>[\w:\[\]./-]+)")),
-    ("pytest", re.compile(r"^(?P<file>[\w./-]+\.py)::(?P<method>[\w:\[\]./-]+)\s+(?:FAILED|ERROR)\b")),
+    (
+        "pytest",
+        re.compile(r"^(?:FAILED|ERROR)\s+(?P<file>[\w./-]+\.py)::(?P<method>[\w:\[\]./-]+)"),
+    ),
+    (
+        "pytest",
+        re.compile(r"^(?P<file>[\w./-]+\.py)::(?P<method>[\w:\[\]./-]+)\s+(?:FAILED|ERROR)\b"),
+    ),
     ("unittest", re.compile(r"^(?:FAIL|ERROR):\s+(?P<method>\w+)\s+\((?P<cls>[\w.]+)\)")),
     ("jest", re.compile(r"^\s*FAIL\s+(?P<file>\S+\.(?:[jt]sx?|mjs|cjs|vue))\b")),
     ("go", re.compile(r"^\s*--- FAIL:\s+(?P<method>[\w/.\-]+)")),
     ("rspec", re.compile(r"^rspec\s+(?P<file>\./?[\w./-]+_spec\.rb):\d+\s+#\s+(?P<method>.+)$")),
     ("phpunit", re.compile(r"^\d+\)\s+(?P<cls>[A-Za-z_\\][\w\\]*)::(?P<method>\w+)")),
-    ("dotnet", re.compile(r"^\s*(?:Failed|X)\s+(?P<cls>[\w.]+\.)?(?P<method>\w+(?:\(.*\))?)\s+\[\d+(?:\.\d+)?\s*m?s\]")),
+    (
+        "dotnet",
+        re.compile(
+            r"^\s*(?:Failed|X)\s+(?P<cls>[\w.]+\.)?(?P<method>\w+(?:\(.*\))?)\s+\[\d+(?:\.\d+)?\s*m"
+            r"?s\]"
+        ),
+    ),
 )
 _JEST_CASE = re.compile(r"^\s*●\s+(?P<name>.+›.+)$")
 
@@ -68,7 +103,9 @@ class Tests:
                 if runner == "unittest" and cls:
                     name = f"{cls}.{method}"
                 elif cls:
-                    name = f"{cls.rstrip('.')}.{method}" if runner != "phpunit" else f"{cls}::{method}"
+                    name = (
+                        f"{cls.rstrip('.')}.{method}" if runner != "phpunit" else f"{cls}::{method}"
+                    )
                 elif file and method:
                     name = f"{file.lstrip('./')}::{method}"
                 else:
@@ -93,7 +130,12 @@ class Tests:
                 if jest and jest["name"] not in seen:
                     seen.add(jest["name"])
                     found.append(
-                        Component(kind="test", name=jest["name"].strip(), log_line=number,
-                                  detail=line.strip()[:300], tool="jest")
+                        Component(
+                            kind="test",
+                            name=jest["name"].strip(),
+                            log_line=number,
+                            detail=line.strip()[:300],
+                            tool="jest",
+                        )
                     )
         return found

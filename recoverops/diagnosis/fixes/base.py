@@ -46,9 +46,7 @@ class Fixer(Protocol):
         ...
 
 
-def with_edits(
-    proposal: FixProposal, context: FixContext, edits: dict[str, str]
-) -> FixProposal:
+def with_edits(proposal: FixProposal, context: FixContext, edits: dict[str, str]) -> FixProposal:
     """`proposal` carrying a unified diff of `edits` (path -> new text) against the checkout."""
     originals: dict[str, str] = {}
     diffs: list[str] = []

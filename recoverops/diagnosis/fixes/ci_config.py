@@ -10,10 +10,25 @@ from recoverops.diagnosis.fixes.base import FixContext, unique, with_edits
 from recoverops.diagnosis.model import FixProposal
 from recoverops.taxonomy import Category
 
-_WORKFLOW_AT = re.compile(r"(?P<file>\.github/workflows/[\w.\-]+\.ya?ml)(?:#L|\s*\(Line: |:)(?P<line>\d+)?")
+_WORKFLOW_AT = re.compile(
+    r"(?P<file>\.github/workflows/[\w.\-]+\.ya?ml)(?:#L|\s*\(Line: |:)(?P<line>\d+)?"
+)
 _YAML_AT = re.compile(r"(?:yaml: line (?P<a>\d+)|line (?P<b>\d+), column \d+)")
-_PERMISSION = re.compile(r"Resource not accessible by integration|permission[s]? .*(?:denied|required) .*GITHUB_TOKEN|Write access to repository not granted", re.IGNORECASE)
-_TIMEOUT = re.compile(r"exceeded the maximum execution time of (?P<minutes>\d+) ?minutes|has exceeded the (?:maximum )?time|timed out after (?P<after>\d+) ?minutes", re.IGNORECASE)
+_PERMISSION = re.compile(
+    (
+        r"Resource not accessible by integration|permission[s]? .*(?:denied|required)"
+        r" .*GITHUB_TOKEN|Write access to repository not granted"
+    ),
+    re.IGNORECASE,
+)
+_TIMEOUT = re.compile(
+    (
+        r"exceeded the maximum execution time of (?P<minutes>\d+) ?minutes|has"
+        r" exceeded the (?:maximum )?time|timed out after (?P<after>\d+)"
+        r" ?minutes"
+    ),
+    re.IGNORECASE,
+)
 # The least a workflow that writes back (comments, statuses, releases) needs.
 PERMISSIONS_BLOCK = "permissions:\n  contents: read\n  pull-requests: write\n"
 
@@ -28,7 +43,12 @@ def add_permissions(text: str) -> str:
 
 class CiConfig:
     def propose(self, context: FixContext) -> FixProposal | None:
-        if context.analysis.category not in (Category.DEPLOY_CONFIG, Category.DEPLOY_PERMISSION, Category.DEPLOY_RESOURCES, Category.SECURITY_SECRET):
+        if context.analysis.category not in (
+            Category.DEPLOY_CONFIG,
+            Category.DEPLOY_PERMISSION,
+            Category.DEPLOY_RESOURCES,
+            Category.SECURITY_SECRET,
+        ):
             return None
         lines = list(context.text.lines())
         said = "\n".join(line for _, line in lines)
@@ -38,32 +58,62 @@ class CiConfig:
             proposal = FixProposal(
                 kind="ci_config",
                 files=unique([context.resolve(w) for w in workflows]),
-                explanation="The job's GITHUB_TOKEN lacks a permission the step needs (\"Resource not accessible by integration\"): the workflow should grant it in a `permissions:` block.",
+                explanation=(
+                    "The job's GITHUB_TOKEN lacks a permission the step needs (\"Resource"
+                    ' not accessible by integration"): the workflow should grant it'
+                    " in a `permissions:` block."
+                ),
                 confidence=0.55,
-                actions=("add a `permissions:` block granting what the failing step writes (e.g. pull-requests: write, contents: write)",),
+                actions=(
+                    (
+                        "add a `permissions:` block granting what the failing step writes"
+                        " (e.g. pull-requests: write, contents: write)"
+                    ),
+                ),
             )
             files = proposal.files[:1] if len(proposal.files) == 1 else ()
-            return with_edits(proposal, context, {f: add_permissions(t) for f in files if (t := context.read(f))})
+            return with_edits(
+                proposal, context, {f: add_permissions(t) for f in files if (t := context.read(f))}
+            )
         timeout = _TIMEOUT.search(said)
         if timeout and context.analysis.category is Category.DEPLOY_RESOURCES:
             minutes = timeout["minutes"] or timeout["after"]
+            after = f" after {minutes} minutes" if minutes else ""
             return FixProposal(
                 kind="ci_config",
                 files=unique([context.resolve(w) for w in workflows]),
-                explanation=f"The job ran out of time{f' after {minutes} minutes' if minutes else ''}.",
+                explanation=f"The job ran out of time{after}.",
                 confidence=0.5,
-                actions=("find the step that hangs (the last one the log shows running)", "set `timeout-minutes` on the job or step to a bound that fits, and split or cache slow steps"),
+                actions=(
+                    "find the step that hangs (the last one the log shows running)",
+                    (
+                        "set `timeout-minutes` on the job or step to a bound that fits,"
+                        " and split or cache slow steps"
+                    ),
+                ),
             )
         at = _YAML_AT.search(said)
         if workflow or at:
             line = (workflow["line"] if workflow else None) or (at["a"] or at["b"] if at else None)
             target = workflows[0] if workflows else "the CI configuration"
+            at_line = f" line {line}" if line else ""
             return FixProposal(
                 kind="ci_config",
                 files=unique([context.resolve(w) for w in workflows]),
-                explanation=f"The CI configuration does not parse or validate: {target}{f' line {line}' if line else ''}.",
+                explanation=(
+                    f"The CI configuration does not parse or validate: {target}{at_line}."
+                ),
                 confidence=0.55,
-                actions=(f"fix the YAML at {target}{f':{line}' if line else ''} (indentation, a missing ':' or quote)", "check it with `python -c 'import yaml,sys; yaml.safe_load(open(sys.argv[1]))' FILE` or actionlint"),
+                actions=(
+                    (
+                        f"fix the YAML at {target}{f':{line}' if line else ''} (indentation,"
+                        f" a missing ':' or quote)"
+                    ),
+                    (
+                        "check it with actionlint, or `python -c 'import sys, yaml;"
+                        " yaml.safe_load(open(sys.argv[1]))' FILE`"
+                    ),
+                ),
             )
         return None
 
@@ -71,4 +121,8 @@ class CiConfig:
     def _workflows(context: FixContext) -> list[str]:
         if context.checkout is None:
             return []
-        return [p for p in context.checkout.files if p.startswith(".github/workflows/") and p.endswith((".yml", ".yaml"))]
+        return [
+            p
+            for p in context.checkout.files
+            if p.startswith(".github/workflows/") and p.endswith((".yml", ".yaml"))
+        ]

@@ -15,7 +15,9 @@ from recoverops.diagnosis.fixes.base import FixContext, unique, with_edits
 from recoverops.diagnosis.model import Component, FixProposal
 from recoverops.taxonomy import Category
 
-_SYMBOL = re.compile(r"symbol:\s+(?P<what>class|variable|method|interface)\s+(?P<name>[A-Za-z_$][\w$]*)")
+_SYMBOL = re.compile(
+    r"symbol:\s+(?P<what>class|variable|method|interface)\s+(?P<name>[A-Za-z_$][\w$]*)"
+)
 _MISSING_PACKAGE = re.compile(r"package (?P<package>[\w.]+) does not exist")
 _PY_NAME = re.compile(r"NameError: (?:global )?name '(?P<name>\w+)' is not defined")
 # Classes of the Java platform a missing import usually means, by simple name.
@@ -40,7 +42,9 @@ JAVA_IMPORTS: dict[str, str] = {
     }.items()
     for name in names.split()
 }
-_SOURCE_ROOT = re.compile(r"^(?P<module>(?:.*/)?)src/(?:main|test|it)/(?:java|kotlin|scala|groovy)/")
+_SOURCE_ROOT = re.compile(
+    r"^(?P<module>(?:.*/)?)src/(?:main|test|it)/(?:java|kotlin|scala|groovy)/"
+)
 
 
 def _following(context: FixContext, component: Component, lines: int = 3) -> str:
@@ -58,7 +62,9 @@ def _companions(context: FixContext, error: Component) -> list[str | None]:
     if symbol and symbol["what"] in ("class", "interface") and symbol["name"] not in JAVA_IMPORTS:
         found.append(context.resolve(f"{directory}{symbol['name']}.java"))
     name = path.rsplit("/", 1)[-1]
-    tested = re.match(r"(?P<cls>\w+?)(?:Tests?|IT|UnitTest|TestCase)\.(?P<ext>java|kt|scala)$", name)
+    tested = re.match(
+        r"(?P<cls>\w+?)(?:Tests?|IT|UnitTest|TestCase)\.(?P<ext>java|kt|scala)$", name
+    )
     root = _SOURCE_ROOT.match(path)
     if tested and root:
         package = path[root.end() :].rsplit("/", 1)[0]
@@ -73,7 +79,9 @@ def _in_any_module(context: FixContext, relative: str) -> str | None:
     """The checkout's file ending in `relative` (any module); without a checkout, `relative`."""
     if context.checkout is None:
         return relative
-    matches = [p for p in context.checkout.named(relative.rsplit("/", 1)[-1]) if p.endswith(relative)]
+    matches = [
+        p for p in context.checkout.named(relative.rsplit("/", 1)[-1]) if p.endswith(relative)
+    ]
     return matches[0] if matches else None
 
 

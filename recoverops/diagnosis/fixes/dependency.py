@@ -17,8 +17,16 @@ from recoverops.diagnosis.model import FixProposal
 from recoverops.taxonomy import Category
 
 MANIFESTS: dict[str, tuple[str, ...]] = {
-    "pip": ("requirements.txt", "setup.py", "pyproject.toml", "setup.cfg", "requirements-dev.txt",
-            "test-requirements.txt", "requirements_test.txt", "tox.ini"),
+    "pip": (
+        "requirements.txt",
+        "setup.py",
+        "pyproject.toml",
+        "setup.cfg",
+        "requirements-dev.txt",
+        "test-requirements.txt",
+        "requirements_test.txt",
+        "tox.ini",
+    ),
     "poetry": ("pyproject.toml", "poetry.lock"),
     "conda": ("environment.yml", "environment.yaml", ".travis.yml"),
     "npm": ("package.json", "package-lock.json", "yarn.lock"),
@@ -34,7 +42,9 @@ _VERSION_KEY = re.compile(r"\d+|[a-z]+")
 
 
 def _version_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    return tuple((0, int(p)) if p.isdigit() else (-1, p) for p in _VERSION_KEY.findall(version.lower()))
+    return tuple(
+        (0, int(p)) if p.isdigit() else (-1, p) for p in _VERSION_KEY.findall(version.lower())
+    )
 
 
 def newest_release(available: tuple[str, ...]) -> str | None:
@@ -69,7 +79,11 @@ class Dependency:
         candidates: list[str | None] = []
         if req.ecosystem == "maven":
             project = next(
-                (m["project"] for _, line in context.text.lines() if (m := _MAVEN_PROJECT.search(line))),
+                (
+                    m["project"]
+                    for _, line in context.text.lines()
+                    if (m := _MAVEN_PROJECT.search(line))
+                ),
                 None,
             )
             if project:
@@ -105,15 +119,24 @@ class Dependency:
         coordinate = req.coordinate
         if req.missing_module:
             return (
-                [f"add the package that provides `{req.package}` to the requirements", f"pip install {req.package}"],
-                f"Python could not import `{req.package}`: the package that provides it is not installed.",
+                [
+                    f"add the package that provides `{req.package}` to the requirements",
+                    f"pip install {req.package}",
+                ],
+                (
+                    f"Python could not import `{req.package}`: the package that provides"
+                    f" it is not installed."
+                ),
                 "",
             )
         newest = newest_release(req.available)
         if newest and req.constraint and newest not in req.constraint:
             return (
                 [f"pin {req.package}=={newest} (the newest version the index has)"],
-                f"{req.ecosystem} cannot satisfy `{coordinate}`; the index has {', '.join(req.available[-5:])}.",
+                (
+                    f"{req.ecosystem} cannot satisfy `{coordinate}`; the index has"
+                    f" {', '.join(req.available[-5:])}."
+                ),
                 f"=={newest}",
             )
         if req.ecosystem in ("maven", "gradle", "sbt"):
@@ -121,19 +144,33 @@ class Dependency:
                 [
                     f"check that {coordinate} is published in a repository the build declares "
                     "(a SNAPSHOT, a moved or retired repository, a typo in the version)",
-                    f"change the version of {req.package} to a released one, or add the repository that has it",
+                    (
+                        f"change the version of {req.package} to a released one, or add"
+                        f" the repository that has it"
+                    ),
                 ],
                 f"{req.ecosystem} could not resolve `{coordinate}`.",
                 None,
             )
         if req.ecosystem == "npm":
             return (
-                [f"npm view {req.package} versions", f"change {req.package} in package.json to a version that exists and satisfies its peers"],
+                [
+                    f"npm view {req.package} versions",
+                    (
+                        f"change {req.package} in package.json to a version that exists"
+                        f" and satisfies its peers"
+                    ),
+                ],
                 f"npm could not resolve `{coordinate}`.",
                 None,
             )
         return (
-            [f"change the constraint on {req.package} to a version that exists and fits the others"],
+            [
+                (
+                    f"change the constraint on {req.package} to a version that exists"
+                    f" and fits the others"
+                )
+            ],
             f"{req.ecosystem} could not resolve `{coordinate}`.",
             None,
         )
@@ -150,11 +187,18 @@ class Dependency:
             text = context.read(path)
             if text is None:
                 continue
-            pattern = re.compile(rf"^{re.escape(req.package)}\b[^\n#;]*", re.MULTILINE | re.IGNORECASE)
+            pattern = re.compile(
+                rf"^{re.escape(req.package)}\b[^\n#;]*", re.MULTILINE | re.IGNORECASE
+            )
             if new_spec == "":  # add the missing package
                 if pattern.search(text):
                     continue
-                return {path: text + ("" if text.endswith("\n") or not text else "\n") + req.package + "\n"}
+                return {
+                    path: text
+                    + ("" if text.endswith("\n") or not text else "\n")
+                    + req.package
+                    + "\n"
+                }
             if pattern.search(text):
                 return {path: pattern.sub(f"{req.package}{new_spec}", text, count=1)}
         return {}

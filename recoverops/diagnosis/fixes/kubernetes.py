@@ -12,8 +12,12 @@ from recoverops.taxonomy import Category
 
 _OOM = re.compile(r"OOM ?Killed|exit code 137|exitCode: 137|Out of memory: Kill", re.IGNORECASE)
 _PULL = re.compile(r"ImagePullBackOff|ErrImagePull|Failed to pull image", re.IGNORECASE)
-_IMAGE = re.compile(r"(?:Failed to pull image|Back-off pulling image|image) \\?\"(?P<image>[\w.\-/:@]+)\\?\"")
-_MEMORY_LIMIT = re.compile(r"^(?P<indent>\s*)memory:\s*['\"]?(?P<value>\d+)(?P<unit>Mi|Gi|M|G|Ki)?['\"]?\s*$")
+_IMAGE = re.compile(
+    r"(?:Failed to pull image|Back-off pulling image|image) \\?\"(?P<image>[\w.\-/:@]+)\\?\""
+)
+_MEMORY_LIMIT = re.compile(
+    r"^(?P<indent>\s*)memory:\s*['\"]?(?P<value>\d+)(?P<unit>Mi|Gi|M|G|Ki)?['\"]?\s*$"
+)
 _UNIT_MI = {"Ki": 1 / 1024, "Mi": 1, "M": 1, "Gi": 1024, "G": 1024, None: 1 / (1024 * 1024)}
 
 
@@ -58,14 +62,24 @@ class Kubernetes:
             proposal = FixProposal(
                 kind="kubernetes",
                 files=manifests,
-                explanation=f"The container of {where} was killed for using more memory than its limit (OOMKilled, exit 137).",
+                explanation=(
+                    f"The container of {where} was killed for using more memory than"
+                    f" its limit (OOMKilled, exit 137)."
+                ),
                 confidence=0.7,
                 actions=(
-                    f"raise resources.limits.memory of {where} (doubled in the patch when a manifest is given)",
+                    (
+                        f"raise resources.limits.memory of {where} (doubled in the patch"
+                        f" when a manifest is given)"
+                    ),
                     "or find what grew: a leak, a bigger input, a JVM heap above the limit",
                 ),
             )
-            edits = {path: raise_memory_limits(text) for path in manifests if (text := context.read(path))}
+            edits = {
+                path: raise_memory_limits(text)
+                for path in manifests
+                if (text := context.read(path))
+            }
             return with_edits(proposal, context, edits)
         if _PULL.search(said):
             image = next((m["image"] for m in _IMAGE.finditer(said)), None)
@@ -73,10 +87,16 @@ class Kubernetes:
             return FixProposal(
                 kind="kubernetes",
                 files=manifests,
-                explanation=f"Kubernetes cannot pull {named} for {where}: the tag does not exist, the registry refuses, or a pull secret is missing.",
+                explanation=(
+                    f"Kubernetes cannot pull {named} for {where}: the tag does not"
+                    f" exist, the registry refuses, or a pull secret is missing."
+                ),
                 confidence=0.6,
                 actions=(
-                    f"check that {named} exists in its registry (docker manifest inspect {image or 'IMAGE'})",
+                    (
+                        f"check that {named} exists in its registry (docker manifest inspect"
+                        f" {image or 'IMAGE'})"
+                    ),
                     "set the image tag in the manifest to one that was pushed",
                     "if the registry is private, add an imagePullSecret",
                 ),

@@ -11,7 +11,10 @@ from recoverops.taxonomy import Category
 
 # A runner's own word that a test passed on a retry.
 _FLAKY = re.compile(r"^\s*(?:\[WARNING\]\s+)?Flakes:|\bRERUN\b|\bflaky\b", re.IGNORECASE)
-_TESTED = re.compile(r"^(?P<dir>.*/)?(?:test_(?P<py>\w+)\.py|(?P<cls>\w+?)(?:Tests?|IT|Spec)\.(?P<ext>\w+)|(?P<js>[\w.\-]+)\.(?:test|spec)\.(?P<jsext>[jt]sx?))$")
+_TESTED = re.compile(
+    r"^(?P<dir>.*/)?(?:test_(?P<py>\w+)\.py|(?P<cls>\w+?)(?:Tests?|IT|Spec)\.(?P<ext>\w+)|("
+    r"?P<js>[\w.\-]+)\.(?:test|spec)\.(?P<jsext>[jt]sx?))$"
+)
 
 
 def rerun_command(test: Component) -> str:
@@ -71,19 +74,26 @@ class Tests:
                 files.append(context.resolve(tested) if context.checkout else tested)
         located = [c for c in context.of_kind("source") if c.severity == "error"]
         files.extend(context.resolve(c.file or "") for c in located[:3])
-        names = ", ".join(t.name for t in tests[:3]) + (f" and {len(tests) - 3} more" if len(tests) > 3 else "")
+        names = ", ".join(t.name for t in tests[:3]) + (
+            f" and {len(tests) - 3} more" if len(tests) > 3 else ""
+        )
         if flaky:
             return FixProposal(
                 kind="test",
                 files=unique(files),
-                explanation=f"The runner marks the failing test(s) {names} as flaky (passed on a retry): rerun, and quarantine if it recurs.",
+                explanation=(
+                    f"The runner marks the failing test(s) {names} as flaky (passed"
+                    f" on a retry): rerun, and quarantine if it recurs."
+                ),
                 confidence=0.6,
                 actions=("rerun the job",) + tuple(rerun_command(t) for t in tests[:3]),
             )
         return FixProposal(
             kind="test",
             files=unique(files),
-            explanation=f"{len(tests)} test(s) failed: {names}. First failure: {tests[0].detail[:200]}",
+            explanation=(
+                f"{len(tests)} test(s) failed: {names}. First failure: {tests[0].detail[:200]}"
+            ),
             confidence=min(0.85, 0.4 + 0.4 * context.analysis.confidence),
             actions=tuple(rerun_command(t) for t in tests[:3]),
         )

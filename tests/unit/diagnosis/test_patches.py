@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
+import recoverops.diagnosis.pipeline as pipeline
 from recoverops.analysis import Analysis
 from recoverops.detector import analyze_text
 from recoverops.diagnosis import Checkout, diagnose, diagnose_text
-import recoverops.diagnosis.pipeline as pipeline
 from recoverops.diagnosis.fixes import FixContext
 from recoverops.diagnosis.model import FixProposal
 from recoverops.diagnosis.patch import apply, make_diff, parse

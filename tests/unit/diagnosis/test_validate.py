@@ -9,7 +9,10 @@ from recoverops.diagnosis.model import FixProposal
 from recoverops.diagnosis.patch import PatchError, apply, make_diff, parse
 from recoverops.diagnosis.validate import validate
 
-WORKFLOW = "name: ci\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - run: make\n"
+WORKFLOW = (
+    "name: ci\non: push\njobs:\n  test:\n    runs-on: ubuntu-latest\n"
+    "    steps:\n      - run: make\n"
+)
 
 
 def proposal(path: str, old: str, new: str, *, patch: str | None = None) -> FixProposal:
@@ -37,7 +40,12 @@ def test_a_good_patch_passes_and_applies_to_what_it_was_made_from() -> None:
         ("deploy.yaml", "a: 1\nb: 2\n", "a: 1\nb: [2\n", "would not parse"),
         ("package.json", '{"a": 1}\n', '{"a": 1,}\n', "would not parse"),
         ("pyproject.toml", 'name = "x"\n', 'name = "x\n', "would not parse"),
-        ("app.py", "import os\n\nprint(os.sep)\n", "import os\n\nprint(os.sep\n", "would not parse"),
+        (
+            "app.py",
+            "import os\n\nprint(os.sep)\n",
+            "import os\n\nprint(os.sep\n",
+            "would not parse",
+        ),
         (".github/workflows/ci.yml", WORKFLOW, "name: ci\non: push\n", "without a `jobs` mapping"),
     ],
     ids=["yaml", "json", "toml", "python", "workflow-without-jobs"],
@@ -61,7 +69,9 @@ def test_a_patch_for_a_file_it_was_not_given_is_refused() -> None:
 
 
 def test_a_malformed_diff_is_refused() -> None:
-    verdict = validate(proposal("app.py", "a = 1\n", "", patch="--- a/app.py\n+++ b/app.py\n@@ nonsense\n"))
+    verdict = validate(
+        proposal("app.py", "a = 1\n", "", patch="--- a/app.py\n+++ b/app.py\n@@ nonsense\n")
+    )
     assert not verdict.ok and "does not parse" in verdict.reason
     with pytest.raises(PatchError):
         parse("no diff here")
