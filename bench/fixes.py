@@ -160,10 +160,9 @@ def report(tally: dict[str, dict[str, Any]]) -> None:
             if t[f"{label}:n"]:
                 print(f"    {label}: {t[f'{label}:files_at_3']}/{t[f'{label}:n']}")
         print(
-            f"  dependency fixes naming a coordinate: {t['dep_named']}; the real patch changes"(
-                f" that package: {t['dep_same_package']}, sets the proposed version:"
-                f" {t['dep_same_change']}"
-            )
+            f"  dependency fixes naming a coordinate: {t['dep_named']}; the real patch changes"
+            f" that package: {t['dep_same_package']}, sets the proposed version:"
+            f" {t['dep_same_change']}"
         )
         print(
             f"  test failures: {t['tests']}; a test named: {t['tests_named']}; the first named is"

@@ -234,15 +234,13 @@ def requirements(text: FailureText) -> list[tuple[int, Requirement, str]]:
                 conda = False
         for ecosystem, rule in _RULES:
             match = rule.search(line)
-            if not match:
+            parsed = _requirement(ecosystem, match) if match else None
+            if parsed is None:
                 continue
-            req = _requirement(ecosystem, match)
-            if req is None:
-                continue
-            key = (req.ecosystem, req.package, req.constraint)
+            key = (parsed.ecosystem, parsed.package, parsed.constraint)
             if key not in seen:
                 seen.add(key)
-                found.append((number, req, line))
+                found.append((number, parsed, line))
             break
     return found
 
