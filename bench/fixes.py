@@ -124,7 +124,7 @@ def evaluate(data: Path, *, sides: tuple[str, ...], verbose: bool) -> dict[str, 
         t["baseline_any"] += hit(every, changed)
         t[f"{label}:n"] += 1
         t[f"{label}:files_at_3"] += hit(named, changed)
-        if verbose and not hit(named, changed):
+        if verbose and side == "dev" and not hit(named, changed):
             print(
                 f"  miss {side} {row['artifact']} {label}->{analysis.category.value}:"
                 f" named {named} changed {changed[:4]}"
@@ -186,7 +186,9 @@ def main(argv: list[str] | None = None) -> int:
         "--test", action="store_true", help="also the test side (report only; never tune on it)"
     )
     parser.add_argument(
-        "--verbose", action="store_true", help="list the misses (dev and validation only)"
+        "--verbose",
+        action="store_true",
+        help="list the dev side's misses (only dev is looked at when tuning)",
     )
     args = parser.parse_args(argv)
     if not (args.data / "bugswarm" / "index.csv").is_file():

@@ -18,6 +18,10 @@ from recoverops.taxonomy import Category
 _SYMBOL = re.compile(
     r"symbol:\s+(?P<what>class|variable|method|interface)\s+(?P<name>[A-Za-z_$][\w$]*)"
 )
+# A class a javac message names by its qualified name (`... is not public in a.b.C`,
+# `location: class a.b.C`): where the member the code wants is declared.
+_QUALIFIED_CLASS = re.compile(r"\b(?P<name>(?:[a-z_][\w]*\.){2,}[A-Z][\w$]*)")
+_PLATFORM = re.compile(r"^(?:java|javax|jdk|sun|com\.sun|kotlin|scala)\.")
 _MISSING_PACKAGE = re.compile(r"package (?P<package>[\w.]+) does not exist")
 _PY_NAME = re.compile(r"NameError: (?:global )?name '(?P<name>\w+)' is not defined")
 # Classes of the Java platform a missing import usually means, by simple name.
@@ -70,6 +74,20 @@ def _companions(context: FixContext, error: Component) -> list[str | None]:
         package = path[root.end() :].rsplit("/", 1)[0]
         relative = f"src/main/java/{package}/{tested['cls']}.{tested['ext']}"
         found.append(_in_any_module(context, relative))
+    said = error.detail + "\n" + _following(context, error, lines=2)
+    own = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    missing = _MISSING_PACKAGE.search(said)
+    for match in _QUALIFIED_CLASS.finditer(said):
+        qualified = match["name"].split("$", 1)[0]
+        if missing and qualified.startswith(missing["package"] + "."):
+            continue  # a class of a package that is not there is not a file to edit
+        if _PLATFORM.match(qualified):
+            # the platform lacks what the code uses: the build's Java version is the fix's place
+            if root is not None and "cannot find symbol" in said:
+                found.append(context.resolve(f"{root['module']}{_build_file(context)}"))
+            continue
+        if qualified.rsplit(".", 1)[-1] != own:
+            found.append(_in_any_module(context, qualified.replace(".", "/") + ".java"))
     if _MISSING_PACKAGE.search(error.detail) and root is not None:
         found.append(context.resolve(f"{root['module']}{_build_file(context)}"))
     return found

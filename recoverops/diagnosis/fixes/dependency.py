@@ -14,6 +14,7 @@ import re
 from recoverops.diagnosis.finders.dependencies import Requirement, requirements
 from recoverops.diagnosis.fixes.base import FixContext, unique, with_edits
 from recoverops.diagnosis.model import FixProposal
+from recoverops.diagnosis.paths import repo_path
 from recoverops.taxonomy import Category
 
 MANIFESTS: dict[str, tuple[str, ...]] = {
@@ -37,6 +38,11 @@ MANIFESTS: dict[str, tuple[str, ...]] = {
     "cargo": ("Cargo.toml", "Cargo.lock"),
     "bundler": ("Gemfile", "Gemfile.lock"),
 }
+# Where Maven says which pom.xml a module is: installing it, or a model error in it.
+_MAVEN_POM = re.compile(
+    r"Installing (?P<path>\S+/pom\.xml) to \S+/(?P<artifact>[\w.\-]+?)-\d[\w.\-]*\.pom"
+    r"|The project [\w.\-]+:(?P<errored>[\w.\-]+):\S+ \((?P<errored_path>\S+/pom\.xml)\) has"
+)
 _MAVEN_PROJECT = re.compile(r"Failed to execute goal .*?on project (?P<project>[\w.\-]+)")
 _VERSION_KEY = re.compile(r"\d+|[a-z]+")
 
@@ -51,6 +57,23 @@ def newest_release(available: tuple[str, ...]) -> str | None:
     """The newest version that is not a pre-release (pip's own default choice)."""
     releases = [v for v in available if re.fullmatch(r"[\d.]+(?:\.post\d+)?", v)]
     return max(releases or available, key=_version_key) if available else None
+
+
+def maven_poms(context: FixContext) -> dict[str, list[str]]:
+    """artifactId -> the repository paths of its pom.xml, as the log says them; under "" the
+    poms Maven reported errors in."""
+    found: dict[str, list[str]] = {}
+    for _, line in context.text.lines():
+        match = _MAVEN_POM.search(line.replace("/[secure]/", "/secure/"))
+        if not match:
+            continue
+        path = repo_path(match["path"] or match["errored_path"])
+        if path is None:
+            continue
+        found.setdefault(match["artifact"] or match["errored"], []).append(path)
+        if match["errored"]:
+            found.setdefault("", []).append(path)
+    return found
 
 
 class Dependency:
@@ -86,8 +109,11 @@ class Dependency:
                 ),
                 None,
             )
+            poms = maven_poms(context)
             if project:
-                candidates.append(self._module_pom(context, project))
+                candidates.append(self._module_pom(context, project, poms))
+            # the poms Maven could not even read come next
+            candidates += [context.resolve(path) for path in poms.get("", [])]
         if context.checkout is not None:
             declaring = [
                 path
@@ -102,7 +128,9 @@ class Dependency:
         return unique(candidates)
 
     @staticmethod
-    def _module_pom(context: FixContext, project: str) -> str | None:
+    def _module_pom(context: FixContext, project: str, poms: dict[str, list[str]]) -> str | None:
+        if project in poms:
+            return context.resolve(poms[project][0])
         if context.checkout is None:
             return f"{project}/pom.xml"
         for path in context.checkout.named("pom.xml"):

@@ -3,7 +3,7 @@ excerpt, or a case of tests/fixtures/cases) and what the root cause and fix must
 
 case.yaml: `log` (default log.txt), the `kind` and `component` the root cause names among its
 components, the fix's `fix_kind`, its first file `fix_file`, and a substring of its actions or
-explanation (`action`).
+explanation (`action`). `fix_kind: null` says no fixer has a proposal.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ def test_case(folder: Path) -> None:
         assert (case["kind"], case["component"]) in named, named
         assert cause["components"][0]["kind"] == case["kind"], named
     assert cause["explanation"] and 0.0 <= cause["confidence"] <= 1.0
+    if case["fix_kind"] is None:
+        assert analysis.fix is None
+        return
     fix = analysis.fix.to_json()
     assert fix["kind"] == case["fix_kind"], fix
     if "fix_file" in case:
