@@ -22,11 +22,13 @@ from recoverops.diagnosis.model import Component
 from recoverops.diagnosis.text import FailureText
 
 _JAVA_CLASS = r"[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+"
+# A test class in the default package has no dots: only a capitalised name ending like a test.
+_ANY_CLASS = rf"{_JAVA_CLASS}|[A-Z][\w$]*(?:Test|Tests|IT|TestCase)"
 _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "junit",
         re.compile(
-            rf"^(?:\[ERROR\]\s+)?(?P<method>[\w$\[\]\- ,.]+?)\((?P<cls>{_JAVA_CLASS})\)\s+Time"
+            rf"^(?:\[ERROR\]\s+)?(?P<method>[\w$\[\]\- ,.]+?)\((?P<cls>{_ANY_CLASS})\)\s+Time"
             rf" elapsed:.*<<<\s*(?:FAILURE|ERROR)!"
         ),
     ),
@@ -43,6 +45,8 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
             rf"^(?:Failed tests|Tests in error):\s+(?P<method>[\w$]+)\((?P<cls>{_JAVA_CLASS})\)"
         ),
     ),
+    # the same summary, one test an indented line below its heading
+    ("junit", re.compile(rf"^\s+(?P<method>[\w$]+)\((?P<cls>{_ANY_CLASS})\)(?::|$|\s+»)")),
     (
         "junit",
         re.compile(
@@ -58,6 +62,11 @@ _RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "pytest",
         re.compile(r"^(?P<file>[\w./-]+\.py)::(?P<method>[\w:\[\]./-]+)\s+(?:FAILED|ERROR)\b"),
+    ),
+    # pytest's section header of one failure: ____ TestClass.test_name ____
+    (
+        "pytest",
+        re.compile(r"^_{3,} (?P<method>(?:[A-Z]\w*\.)?test\w*(?:\[[^\]]*\])?) _{3,}$"),
     ),
     ("unittest", re.compile(r"^(?:FAIL|ERROR):\s+(?P<method>\w+)\s+\((?P<cls>[\w.]+)\)")),
     ("jest", re.compile(r"^\s*FAIL\s+(?P<file>\S+\.(?:[jt]sx?|mjs|cjs|vue))\b")),
@@ -94,6 +103,8 @@ class Tests:
         found: list[Component] = []
         seen: set[str] = set()
         for number, line in text.lines():
+            # Travis masks a repository owner it holds a secret for as `[secure]`.
+            line = line.replace("[secure]", "secure")
             for runner, rule in _RULES:
                 match = rule.search(line)
                 if not match:
