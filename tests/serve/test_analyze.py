@@ -8,6 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from recoverops.detector import analyze_text
+from recoverops.diagnosis import diagnose
 from tests.serve.harness import CASES
 
 CASE_LOGS = sorted(CASES.glob("*/log.txt"))
@@ -23,7 +24,8 @@ def test_a_log_as_text_gets_the_analysis_the_cli_gives(sqlite_client: TestClient
 
     assert response.status_code == 200
     answer = response.json()
-    assert answer == analyze_text(raw.decode()).to_json()
+    text = raw.decode()
+    assert answer == diagnose(analyze_text(text), text=text).to_json()
     assert answer["category"] == "build.test"
     assert any("<<< FAILURE!" in evidence["text"] for evidence in answer["evidence"])
 
