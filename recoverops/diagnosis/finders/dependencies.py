@@ -43,6 +43,8 @@ class Requirement:
             return self.package
         if self.ecosystem in ("maven", "gradle", "sbt"):
             return f"{self.package}:{self.constraint}"
+        if self.ecosystem == "bundler":
+            return f"{self.package} ({self.constraint})"
         if self.ecosystem in ("npm", "go"):
             return f"{self.package}@{self.constraint}"
         if self.constraint[:1] in "=<>!~^":
@@ -213,6 +215,20 @@ def _requirement(ecosystem: str, match: re.Match[str]) -> Requirement | None:
     return Requirement(ecosystem, package, parts.get("spec", "").replace(" ", ""), available)
 
 
+def _with_bundler_constraints(text: FailureText, number: int, req: Requirement) -> Requirement:
+    """Bundler prints the clashing constraints on the gem below its heading: `gem (= 5.1.7)`."""
+    said = re.compile(rf"^\s+{re.escape(req.package)} \((?P<spec>[^)]+)\)\s*$")
+    constraints: list[str] = []
+    for below in range(number + 1, min(number + 20, text.last) + 1):
+        line = text.line(below)
+        if line.startswith("Bundler could not find"):
+            break
+        match = said.match(line)
+        if match and match["spec"] not in constraints:
+            constraints.append(match["spec"])
+    return Requirement(req.ecosystem, req.package, " vs ".join(constraints)) if constraints else req
+
+
 def requirements(text: FailureText) -> list[tuple[int, Requirement, str]]:
     """(log line, requirement, the line) for every dependency the resolver could not have."""
     found: list[tuple[int, Requirement, str]] = []
@@ -237,6 +253,8 @@ def requirements(text: FailureText) -> list[tuple[int, Requirement, str]]:
             parsed = _requirement(ecosystem, match) if match else None
             if parsed is None:
                 continue
+            if ecosystem == "bundler" and not parsed.constraint:
+                parsed = _with_bundler_constraints(text, number, parsed)
             key = (parsed.ecosystem, parsed.package, parsed.constraint)
             if key not in seen:
                 seen.add(key)
