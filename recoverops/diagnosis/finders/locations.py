@@ -31,6 +31,8 @@ _SHELL = re.compile(r"^" + _PATH + r": (?P<line>\d+): (?P<msg>.+)")
 _PAREN = re.compile(_PATH + r"\((?P<line>\d+),(?P<col>\d+)\):\s*(?P<msg>.*)")
 _PY_FRAME = re.compile(r'File "(?P<path>[^"]+)", line (?P<line>\d+)')
 _PY_ERROR = re.compile(r"^(?:E\s+)?(?:\w+\.)*(?:\w*Error|\w*Exception)\b:?")
+# A line with a location has an extension right before ':', '[' or '(', or a Python frame.
+_MAYBE = re.compile(r"\.[A-Za-z][\w+-]{0,9}(?::\d|:\[|\(\d| *:)|File \"")
 _STYLISH_ROW = re.compile(r"^\s+(?P<line>\d+):(?P<col>\d+)\s+(?P<sev>error|warning)\s+(?P<msg>.+)$")
 _BARE_PATH = re.compile(r"^\s*" + _PATH + r"\s*$")
 _WARNING = re.compile(r"\bwarn(?:ing)?\b|\bnote\b|\[INFO\]|\binfo\b", re.IGNORECASE)
@@ -130,7 +132,7 @@ class Locations:
                         tool="python",
                     )
                 continue
-            if _NOT_A_MESSAGE.search(line):
+            if not _MAYBE.search(line) or _NOT_A_MESSAGE.search(line):
                 continue
             match = (
                 _BRACKETED.search(line)

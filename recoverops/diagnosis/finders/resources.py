@@ -45,6 +45,19 @@ _RULES: tuple[tuple[str | None, re.Pattern[str]], ...] = (
         ),
     ),
 )
+# A line none of the rules can match is skipped after a few substring tests (an alternation of
+# every kind, searched at every position, costs more than all the rules on the few lines left).
+_KEYWORDS: tuple[str, ...] = tuple(
+    f"{kind}{after}" for kind in _K8S_KINDS.split("|") for after in ("/", ".", ' "', 's "')
+) + ("failed container", "arn:aws", "s3://", "bucket", "name:")
+_INSTANCE = re.compile(r"i-[0-9a-f]{8}")
+
+
+def _maybe(line: str) -> bool:
+    lowered = line.lower()
+    return any(k in lowered for k in _KEYWORDS) or _INSTANCE.search(line) is not None
+
+
 # Words that read like a name in these patterns but are not one.
 _NOT_NAMES = frozenset({"the", "a", "an", "is", "not", "found", "default", "none", "null"})
 
@@ -56,6 +69,8 @@ class Resources:
         found: list[Component] = []
         seen: set[str] = set()
         for number, line in text.lines():
+            if not _maybe(line):
+                continue
             for kind, rule in _RULES:
                 for match in rule.finditer(line):
                     name = match["name"]
