@@ -22,8 +22,11 @@ install: $(STAMP)
 
 ## The whole system with its embedded defaults: local Ray, the API on :8000, the workers, the
 ## dashboard on :8501, SQLite and the outbox queue under ./.recoverops. Ctrl-C stops it.
+## RECOVEROPS_ENV=development: the webhooks accept unsigned deliveries (make example's), which
+## a production system refuses until their secrets are set.
 run: $(STAMP)
-	$(BIN)/recoverops up
+	@echo "make run: RECOVEROPS_ENV=development (webhooks without a secret accept unsigned deliveries; for this machine only)"
+	RECOVEROPS_ENV=development $(BIN)/recoverops up
 
 ## Play the examples' failing jobs into the system `make run` started (same RECOVEROPS_HOME):
 ## each delivery is posted, and its job's log placed where the system fetches it.

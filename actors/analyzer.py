@@ -77,10 +77,7 @@ def incident_context(store: Store, incident: StoredIncident) -> dict[str, Any]:
             for target in store.incident_targets(category=incident.category, limit=MAX_TARGETS)
             if target != incident.target
         ]
-        fingerprints = [
-            fingerprint(target=target, category=incident.category, template_ids=templates)
-            for target in targets
-        ]
+        fingerprints = [fingerprint(target=target, template_ids=templates) for target in targets]
         elsewhere = [
             {
                 "incident_id": other.id,
@@ -109,7 +106,7 @@ def failure_templates(incident: StoredIncident) -> frozenset[str]:
     templates = frozenset(template_id(mask(t)) for t in texts if isinstance(t, str))
     if not templates:
         return frozenset()
-    again = fingerprint(target=incident.target, category=incident.category, template_ids=templates)
+    again = fingerprint(target=incident.target, template_ids=templates)
     return templates if again == incident.fingerprint else frozenset()
 
 

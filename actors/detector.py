@@ -9,6 +9,11 @@ runs out, and is processed idempotently (see `process_event`).
 
 A message is acked only after its incident is stored, analyzed and its remediator has recorded
 the plan. Without an analyzer actor the detector runs the analyze stage itself.
+
+Nothing is retried forever: a message that fails (its error is kept on the event) is retried
+when its lease runs out, and after `max_attempts` deliveries it goes to the store's dead letters
+with its last error and is acked. While the store or the queue is down the loop backs off
+exponentially and logs one line when the outage starts and one when it ends.
 """
 
 from __future__ import annotations
@@ -23,12 +28,15 @@ from functools import partial
 from typing import Any
 
 import ray
+import redis
 from ray import ObjectRef
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from recoverops.analysis import Analysis
 from recoverops.connectors import fetch_log, log_sources
 from recoverops.detector import analyze_text
 from recoverops.diagnosis import diagnose
+from recoverops.outage import Outage
 from recoverops.queue import Message, open_queue
 from recoverops.settings import Settings
 from recoverops.store import Store
@@ -48,6 +56,9 @@ Checkpoint = Callable[[str, int, str], None]
 REMEDIATOR_TIMEOUT = 30.0
 ANALYZER_TIMEOUT = 30.0
 
+# The store or the queue cannot be reached: an outage to wait out, not the message's fault.
+UNAVAILABLE = (OperationalError, InterfaceError, redis.ConnectionError, redis.TimeoutError)
+
 
 @dataclass(frozen=True, slots=True)
 class DetectorConfig:
@@ -55,6 +66,7 @@ class DetectorConfig:
     lease: timedelta = timedelta(minutes=2)
     batch: int = 10
     idle_wait: float = 0.2  # seconds between claims while the queue is empty
+    max_backoff: float = 30.0  # the longest wait between tries while the store or queue is down
     # The Serve application of the Classifier deployment (`recoverops.serve.classifier`) whose
     # model refines the rules' verdict; None: the rules alone.
     classifier: str | None = None
@@ -82,6 +94,13 @@ class Detector:
         self._queue = open_queue(settings, self._store, name=config.queue, lease=config.lease)
         self._fetch = partial(fetch_log, sources=log_sources(settings))
         self._window = settings.analysis_window_lines
+        self._max_attempts = settings.max_attempts
+        self._outage = Outage(
+            f"{self.consumer}: the store or the queue",
+            logger=logger,
+            base=config.idle_wait,
+            ceiling=max(config.idle_wait, config.max_backoff),
+        )
         self._refine: Callable[[Analysis], Analysis] | None = None
         if config.classifier is not None:
             # Imported only here: a pool without a classifier need not load Serve's client.
@@ -95,6 +114,7 @@ class Detector:
             "missing": 0,
             "covered": 0,
             "failed": 0,
+            "dead": 0,
         }
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=self.consumer, daemon=True)
@@ -106,7 +126,14 @@ class Detector:
         return self.consumer
 
     def stats(self) -> dict[str, Any]:
-        return {"consumer": self.consumer, "running": self._thread.is_alive(), **self._stats}
+        return {
+            "consumer": self.consumer,
+            "running": self._thread.is_alive(),
+            # The store or the queue is down, and how many tries failed since it went.
+            "unavailable": self._outage.down,
+            "failed_tries": self._outage.failures,
+            **self._stats,
+        }
 
     def stop(self, timeout: float = 10.0) -> dict[str, Any]:
         """Finish the message in hand, stop claiming, and close the store."""
@@ -121,29 +148,76 @@ class Detector:
         while not self._stop.is_set():
             try:
                 handled = self.step()
-            except Exception:  # the store or queue is down: log, wait, try again
-                logger.exception("%s: claiming failed", self.consumer)
-                handled = 0
+            except Exception as error:  # the store or queue is down (or claiming has a bug)
+                self._stop.wait(self._outage.failed(error))
+                continue
+            self._outage.succeeded()
             if not handled:
                 self._stop.wait(self._config.idle_wait)
 
     def step(self) -> int:
-        """Claim one batch and handle it; the number of messages claimed."""
+        """Claim one batch and handle it; the number of messages claimed. Raises when the store
+        or the queue is unavailable (the batch's rest is redelivered after its lease)."""
         messages = self._queue.claim(self.consumer, limit=self._config.batch)
         self._stats["claimed"] += len(messages)
         for message in messages:
             if self._stop.is_set():
                 break  # unacked: its lease runs out and another consumer takes it
+            if message.attempts > self._max_attempts:
+                # Its earlier consumers stopped while holding it (it may be what killed them).
+                self._give_up(message, error=None)
+                continue
             try:
                 self._handle(message)
-            except Exception:  # not acked: retried when its lease runs out
-                self._stats["failed"] += 1
-                logger.exception("%s: message %s failed", self.consumer, message.key)
+            except UNAVAILABLE:
+                raise
+            except Exception as error:  # not acked: retried when its lease runs out
+                self._failed(message, error)
         return len(messages)
 
+    def _failed(self, message: Message, error: Exception) -> None:
+        self._stats["failed"] += 1
+        logger.exception(
+            "%s: message %s failed (attempt %d of %d)",
+            self.consumer,
+            message.key,
+            message.attempts,
+            self._max_attempts,
+        )
+        described = f"{type(error).__name__}: {error}"
+        event_id = _event_id(message)
+        if event_id is not None:
+            self._store.record_event_error(event_id, described)
+        if message.attempts >= self._max_attempts:
+            self._give_up(message, error=described)
+
+    def _give_up(self, message: Message, *, error: str | None) -> None:
+        """Move the message to the dead letters with its last error, and ack it."""
+        if error is None:
+            event_id = _event_id(message)
+            event = None if event_id is None else self._store.get_event(event_id)
+            recorded = None if event is None else event.last_error
+            error = recorded or "its consumers stopped while handling it; no error recorded"
+        self._store.add_dead_letter(
+            self._config.queue,
+            key=message.key,
+            payload=message.payload,
+            attempts=message.attempts,
+            last_error=error,
+        )
+        self._queue.ack([message])
+        self._stats["dead"] += 1
+        logger.error(
+            "%s: message %s given up on after %d attempts: %s",
+            self.consumer,
+            message.key,
+            message.attempts,
+            error,
+        )
+
     def _handle(self, message: Message) -> None:
-        event_id = message.payload.get("event_id")
-        if not isinstance(event_id, int) or isinstance(event_id, bool):
+        event_id = _event_id(message)
+        if event_id is None:
             logger.error("%s: dropping message %s without an event id", self.consumer, message.key)
             self._queue.ack([message])
             return
@@ -202,3 +276,10 @@ class Detector:
     def _at(self, stage: str, event_id: int) -> None:
         if self._checkpoint is not None:
             self._checkpoint(stage, event_id, self.consumer)
+
+
+def _event_id(message: Message) -> int | None:
+    event_id = message.payload.get("event_id")
+    if not isinstance(event_id, int) or isinstance(event_id, bool):
+        return None
+    return event_id

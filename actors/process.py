@@ -1,7 +1,8 @@
 """One queued event to one stored incident: the detector's work, with no Ray in it.
 
     stored event ─► job identity ─► fetch log ─► analyze ─► fingerprint ─► upsert incident
-                                  (unavailable: an incident that says why, category unknown)
+                                  (unavailable: an incident of that job run that says why,
+                                   category unknown)
                                   (covered: the event echoes its jobs' own events; recorded,
                                    marked processed, no incident; see `jobs`)
 
@@ -27,7 +28,7 @@ from recoverops.connectors import JobRef, LogResult
 from recoverops.errors import RecoverOpsError
 from recoverops.incidents import fingerprint
 from recoverops.models.features import feature_row
-from recoverops.store import Store
+from recoverops.store import Store, StoredEvent
 from recoverops.taxonomy import Category
 
 from .jobs import JobIdentity, job_identity
@@ -71,7 +72,7 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
         return Outcome(event_id, "covered")
     analysis, available = _analyze_job(job, fetch=fetch, analyze=analyze)
     upsert = store.upsert_incident(
-        fingerprint(target=job.target, category=analysis.category, template_ids=analysis.templates),
+        fingerprint(target=job.target, template_ids=analysis.templates, run=_run_of(event, job)),
         target=job.target,
         category=analysis.category,
         source=event.source,
@@ -91,6 +92,13 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
     )
 
 
+def _run_of(event: StoredEvent, job: JobIdentity) -> str:
+    """The job run an event reports: what keeps apart failures whose log says nothing."""
+    if job.ref is not None:
+        return f"{job.ref.source}:{job.ref.project}#{job.ref.job}"
+    return f"event:{event.source.value}:{event.delivery_id}"
+
+
 def unavailable_analysis(reason: str) -> Analysis:
     """The analysis of a failure whose log could not be read: `reason` says why."""
     return Analysis(
@@ -106,6 +114,8 @@ def _analyze_job(job: JobIdentity, *, fetch: Fetch, analyze: Analyze) -> tuple[A
         return unavailable_analysis(log.reason or "logs unavailable: no reason given"), False
     try:
         return analyze(log.text), True
+    # Any other exception is a bug: it reaches the detector, which keeps it on the event and
+    # counts it as an attempt (RECOVEROPS_MAX_ATTEMPTS of them, then the dead letters).
     except RecoverOpsError as error:  # an input the detector refuses is recorded, not raised
         logger.warning("analysis of %s failed: %s", job.target, error)
         return unavailable_analysis(f"analysis failed: {error}"), False

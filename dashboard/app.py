@@ -1,9 +1,10 @@
 """RecoverOps incidents, live: what failed, why (with the evidence), and what happened since.
 
-    .venv/bin/streamlit run dashboard/app.py            # the API at http://127.0.0.1:8000
-    http://localhost:8501/?api=http://host:8000          # or name it in the URL or the sidebar
+    .venv/bin/streamlit run dashboard/app.py     # the API at RECOVEROPS_DASHBOARD_API_URL
 
 The page reads the HTTP API only (through `client`, its sibling module), and refreshes itself.
+The API's address comes from the settings alone, never from the page's URL or a form: the page's
+server makes the requests, so a visitor who could name the address could make it fetch any URL.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from typing import Any
 
 import streamlit as st
 from client import (
-    DEFAULT_API_URL,
     ApiUnavailable,
     Filters,
     Incident,
@@ -25,6 +25,9 @@ from client import (
     list_incidents,
     send_feedback,
 )
+from pydantic import ValidationError
+
+from recoverops.settings import Settings, problems
 
 REFRESH_EVERY = timedelta(seconds=10)
 ANY = "any"
@@ -45,20 +48,22 @@ NOVEL = 0.8
 
 def main() -> None:
     st.set_page_config(page_title="RecoverOps · incidents", layout="wide")
-    base_url, filters, live = _sidebar()
+    try:
+        base_url = Settings().dashboard_api_url
+    except ValidationError as error:
+        st.error("Invalid settings: " + "; ".join(problems(error)))
+        return
+    filters, live = _sidebar(base_url)
     st.title("RecoverOps · incidents")
     # Only the fragment reruns on the timer: the sidebar keeps its state while the list refreshes.
     refresh = st.fragment(_incidents, run_every=REFRESH_EVERY if live else None)
     refresh(base_url, filters)
 
 
-def _sidebar() -> tuple[str, Filters, bool]:
+def _sidebar(base_url: str) -> tuple[Filters, bool]:
     with st.sidebar:
         st.header("API")
-        base_url = st.text_input(
-            "API URL", value=st.query_params.get("api", DEFAULT_API_URL), key="api_url"
-        ).strip()
-        st.query_params["api"] = base_url
+        st.caption(f"{base_url} (RECOVEROPS_DASHBOARD_API_URL)")
         live = st.toggle(f"Refresh every {REFRESH_EVERY.seconds} s", value=True, key="live")
         st.header("Filters")
         choices = _choices(base_url)
@@ -67,7 +72,7 @@ def _sidebar() -> tuple[str, Filters, bool]:
             category=_pick("Category", choices.get("category", [])),
             source=_pick("Source", choices.get("source", [])),
         )
-    return base_url, filters, live
+    return filters, live
 
 
 @st.cache_data(ttl=timedelta(minutes=5), show_spinner=False)
@@ -101,7 +106,7 @@ def _incidents(base_url: str, filters: Filters) -> None:
     except ApiUnavailable as error:
         st.error(
             f"The RecoverOps API at {base_url} is unavailable: {error}. Start it with "
-            "`recoverops up` (or `recoverops api`), or correct the API URL in the sidebar.",
+            "`recoverops up` (or `recoverops api`), or correct RECOVEROPS_DASHBOARD_API_URL.",
             icon="🚫",
         )
         return

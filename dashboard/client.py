@@ -12,7 +12,6 @@ from typing import Any, TypedDict, cast
 
 import httpx
 
-DEFAULT_API_URL = "http://127.0.0.1:8000"
 PAGE_SIZE = 50
 # The dashboard reads a local or in-cluster API: a slow answer is as good as none.
 TIMEOUT = httpx.Timeout(5.0)

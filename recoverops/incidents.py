@@ -114,10 +114,22 @@ class Incident:
         return again
 
 
-def fingerprint(*, target: str, category: Category, template_ids: Iterable[str]) -> str:
-    """Groups repeated failures: target identity + category + the failure chunk's templates."""
+# Prefixed to what is hashed, so a fingerprint of this scheme never equals one of the first,
+# which also hashed the category (migration 0007 moved the incidents stored with it).
+FINGERPRINT_SCHEME = "v2"
+
+
+def fingerprint(*, target: str, template_ids: Iterable[str], run: str = "") -> str:
+    """Groups repeated failures: the target's identity and the failure chunk's templates.
+
+    No category: the category can come from a learned model, and a new champion must not split
+    one recurring failure into two incidents. A failure with no templates (its log could not be
+    read or analyzed) cannot be told from the target's other failures by its text, so `run`, the
+    job run it happened in, keeps each such failure apart instead of lumping them all into one.
+    """
+    templates = sorted(set(template_ids))
     digest = hashlib.sha256()
-    for part in (target, category.value, *sorted(set(template_ids))):
+    for part in (FINGERPRINT_SCHEME, target, *(templates or ["run", run])):
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()

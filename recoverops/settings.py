@@ -13,6 +13,7 @@ import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
@@ -40,6 +41,13 @@ _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix=PREFIX, extra="ignore", frozen=True)
 
+    env: Literal["production", "development"] = Field(
+        default="production",
+        description="`development` accepts webhooks with no secret configured (unsigned "
+        "deliveries; `make run` sets it for the quick start). Otherwise a webhook whose secret "
+        "is not set refuses every delivery (403), because an unsigned payload could make "
+        "RecoverOps fetch any job's log with your token.",
+    )
     home: Path = Field(
         default=Path(".recoverops"),
         description="Where RecoverOps keeps its data when no server is configured: the SQLite "
@@ -56,6 +64,12 @@ class Settings(BaseSettings):
         gt=0,
         description="The largest log analyzed, in bytes; a fetched log keeps its last this "
         "many bytes.",
+    )
+    analyze_concurrency: int = Field(
+        default=2,
+        gt=0,
+        description="`POST /analyze` requests analyzed at once by one API process; more are "
+        "answered 429 with Retry-After, so that analyses cannot starve the webhooks.",
     )
     analysis_window_lines: int = Field(
         default=20_000,
@@ -74,6 +88,13 @@ class Settings(BaseSettings):
         default=None,
         description="The event queue on Redis Streams (`redis://HOST:PORT/DB`, `rediss://…`). "
         "Unset: the store's outbox table.",
+    )
+    max_attempts: int = Field(
+        default=5,
+        gt=0,
+        description="Deliveries of one queued event before it is given up on: it then goes to "
+        "the dead letters (`GET /dead-letters`) with its last error, until "
+        "`recoverops replay --dead-letters` queues it again.",
     )
     mlflow_uri: str | None = Field(
         default=None,
@@ -179,6 +200,11 @@ class Settings(BaseSettings):
         default=None,
         description="The token the Notification plugin's endpoint sends, in `X-Jenkins-Token`.",
     )
+    dashboard_api_url: str = Field(
+        default="http://127.0.0.1:8000",
+        description="The API the dashboard reads (`recoverops up` sets it to the API it "
+        "starts). Only this setting names it: never the page's URL.",
+    )
     aws_endpoint_url: str | None = Field(
         default=None,
         description="An AWS endpoint to use instead of AWS's own (moto's server in the tests).",
@@ -260,7 +286,12 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "github_api_url", "gitlab_url", "jenkins_url", "llm_base_url", "aws_endpoint_url"
+        "github_api_url",
+        "gitlab_url",
+        "jenkins_url",
+        "llm_base_url",
+        "aws_endpoint_url",
+        "dashboard_api_url",
     )
     @classmethod
     def _web_url(cls, value: str | None) -> str | None:
@@ -270,6 +301,10 @@ class Settings(BaseSettings):
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError("not a web address: expected http(s)://HOST[:PORT][/PATH]")
         return value
+
+    @property
+    def development(self) -> bool:
+        return self.env == "development"
 
     @property
     def mlflow_tracking_uri(self) -> str:

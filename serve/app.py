@@ -5,7 +5,7 @@
     POST /incidents/{id}/feedback                                   operators' word
     GET  /actions, /actions/{id}; POST /actions/{id}/approve|reject remediation actions
     POST /analyze                                                   the detector on one log
-    GET  /healthz, /metrics                                         operations
+    GET  /healthz, /metrics, /dead-letters                          operations
     GET  /docs, /redoc, /openapi.json                               OpenAPI, assets served locally
 
 The same app runs under plain uvicorn and under Ray Serve.
@@ -14,6 +14,7 @@ The same app runs under plain uvicorn and under Ray Serve.
 from __future__ import annotations
 
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
@@ -64,15 +65,22 @@ def create_app(
         max_body_bytes=max_body_bytes,
         metrics=Metrics(),
         refine=refine,
+        analyze_slots=threading.BoundedSemaphore(settings.analyze_concurrency),
     )
     services.metrics.watch(
         depth=lambda: services.queue.get().depth(),
         incident_counts=lambda: incident_counts(opened),
         stage_times=lambda: store_stage_times(opened),
+        dead_letters=opened.dead_letter_counts,
     )
     for name in ("github_webhook_secret", "gitlab_webhook_token", "jenkins_webhook_token"):
-        if getattr(settings, name) is None:
-            log.warning("RECOVEROPS_%s is not set: its webhook accepts anyone", name.upper())
+        if getattr(settings, name) is None and settings.development:
+            log.warning(
+                "RECOVEROPS_%s is not set: its webhook accepts anyone (RECOVEROPS_ENV=development)",
+                name.upper(),
+            )
+        elif getattr(settings, name) is None:
+            log.info("RECOVEROPS_%s is not set: its webhook refuses every delivery", name.upper())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -16,21 +16,26 @@ from .webhooks import MalformedPayload
 
 BAD_REQUEST = 400
 UNAUTHORIZED = 401
+FORBIDDEN = 403
 NOT_FOUND = 404
 CONTENT_TOO_LARGE = 413
 UNSUPPORTED_MEDIA_TYPE = 415
 UNPROCESSABLE = 422
+TOO_MANY_REQUESTS = 429
 SERVICE_UNAVAILABLE = 503
 
 
 class Rejection(Exception):
     """A request refused: `reason` is a short fixed code (a metrics label), `detail` the why."""
 
-    def __init__(self, status: int, reason: str, detail: str) -> None:
+    def __init__(
+        self, status: int, reason: str, detail: str, *, headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__(detail)
         self.status = status
         self.reason = reason
         self.detail = detail
+        self.headers = headers
 
 
 def malformed(detail: str) -> Rejection:
@@ -42,7 +47,9 @@ def install_handlers(app: FastAPI, metrics: Metrics) -> None:
         assert isinstance(error, Rejection)
         metrics.rejected.labels(route=route_label(request.scope), reason=error.reason).inc()
         return JSONResponse(
-            {"detail": error.detail, "reason": error.reason}, status_code=error.status
+            {"detail": error.detail, "reason": error.reason},
+            status_code=error.status,
+            headers=error.headers,
         )
 
     async def unreadable(request: Request, error: Exception) -> JSONResponse:

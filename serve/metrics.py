@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -99,10 +99,18 @@ class Metrics:
         depth: Callable[[], QueueDepth],
         incident_counts: Callable[[], dict[tuple[str, str], int]],
         stage_times: Callable[[], StageTimes] | None = None,
+        dead_letters: Callable[[], tuple[int, int]] | None = None,
     ) -> None:
-        """Read the queue depth, the incident counts and the stages' times at each scrape."""
+        """Read the queue depth, the incident counts, the stages' times and the dead letters'
+        (total, waiting) counts at each scrape."""
         self.registry.register(
-            _StateCollector(depth, incident_counts, stage_times or (lambda: {}), self.ingest)
+            _StateCollector(
+                depth,
+                incident_counts,
+                stage_times or (lambda: {}),
+                self.ingest,
+                dead_letters or (lambda: (0, 0)),
+            )
         )
 
 
@@ -140,11 +148,13 @@ class _StateCollector(Collector):
         counts: Callable[[], dict[tuple[str, str], int]],
         stage_times: Callable[[], StageTimes],
         ingest: RecentTimes,
+        dead_letters: Callable[[], tuple[int, int]],
     ) -> None:
         self._depth = depth
         self._counts = counts
         self._stage_times = stage_times
         self._ingest = ingest
+        self._dead_letters = dead_letters
 
     def collect(self) -> Iterator[Metric]:
         # A scrape never fails for a service that is down: its series are left out and
@@ -173,6 +183,23 @@ class _StateCollector(Collector):
             for (category, status), count in sorted(counts.items()):
                 incidents.add_metric([category, status], count)
             yield incidents
+        try:
+            total, waiting = self._dead_letters()
+        except Exception as error:
+            log.warning("metrics: dead letters unavailable: %s", type(error).__name__)
+        else:
+            dead = CounterMetricFamily(
+                "recoverops_dead_letters",
+                "Queued events given up on after RECOVEROPS_MAX_ATTEMPTS deliveries, ever.",
+            )
+            dead.add_metric([], total)
+            yield dead
+            left = GaugeMetricFamily(
+                "recoverops_dead_letters_waiting",
+                "Dead letters not replayed yet (GET /dead-letters lists them).",
+            )
+            left.add_metric([], waiting)
+            yield left
         try:
             times = {"ingest": self._ingest.values(), **self._stage_times()}
         except Exception as error:

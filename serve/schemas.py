@@ -8,7 +8,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from recoverops.incidents import IncidentStatus, Source, TimelineEntry
-from recoverops.store import StoredIncident
+from recoverops.store import DeadLetter, StoredIncident
 from recoverops.taxonomy import Category
 
 
@@ -98,3 +98,32 @@ class Health(BaseModel):
 
 def _fields(incident: StoredIncident) -> dict[str, Any]:
     return {name: getattr(incident, name) for name in IncidentOut.model_fields}
+
+
+class DeadLetterOut(BaseModel):
+    """A queued event given up on after `attempts` deliveries, with its last error."""
+
+    id: int
+    queue: str
+    key: str
+    event_id: int | None
+    attempts: int
+    last_error: str
+    dead_at: datetime
+
+    @classmethod
+    def of(cls, letter: DeadLetter) -> DeadLetterOut:
+        event_id = letter.payload.get("event_id")
+        return cls(
+            id=letter.id,
+            queue=letter.queue,
+            key=letter.dedup_key,
+            event_id=event_id if isinstance(event_id, int) else None,
+            attempts=letter.attempts,
+            last_error=letter.last_error,
+            dead_at=letter.dead_at,
+        )
+
+
+class DeadLetterList(BaseModel):
+    items: list[DeadLetterOut]

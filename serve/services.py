@@ -57,3 +57,5 @@ class Services:
     # Combines a served model's verdict into an analysis, falling back to the rules by itself
     # (`serve.classifier_client`); None: the rules alone.
     refine: Callable[[Analysis], Analysis] | None = None
+    # POST /analyze's places (RECOVEROPS_ANALYZE_CONCURRENCY): one is taken for each analysis.
+    analyze_slots: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(2))

@@ -86,7 +86,7 @@ def store_case_incident(store: Store, case: str, *, target: str) -> int:
     incident of `target` with its feature row; the incident's id."""
     analysis = analyze_text((CASES / case / "log.txt").read_text("utf-8", errors="replace"))
     upsert = store.upsert_incident(
-        fingerprint(target=target, category=analysis.category, template_ids=analysis.templates),
+        fingerprint(target=target, template_ids=analysis.templates),
         target=target,
         category=analysis.category,
         source=Source.GITHUB,

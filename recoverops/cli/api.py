@@ -22,12 +22,14 @@ from recoverops.cli.common import (
 from recoverops.errors import RecoverOpsError
 
 READS = (
+    "env",
     "home",
     "database_url",
     "redis_url",
     "signatures_path",
     "max_log_bytes",
     "analysis_window_lines",
+    "analyze_concurrency",
     "github_webhook_secret",
     "gitlab_webhook_token",
     "jenkins_webhook_token",

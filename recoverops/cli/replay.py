@@ -11,6 +11,10 @@ With --log (once per FILE, in the same order), each failed job's log is first pl
 RECOVEROPS_HOME, where the running system's log fetcher looks before it asks the CI system: the
 delivery is analyzed with that log, through the same path as in production, with no CI account.
 The system must run with the same RECOVEROPS_HOME (both default to ./.recoverops).
+
+`recoverops replay --dead-letters` instead queues again the events given up on after
+RECOVEROPS_MAX_ATTEMPTS deliveries (`GET /dead-letters` lists them), once their cause is fixed:
+it talks to the store and the queue the settings name, not to the API.
 """
 
 from __future__ import annotations
@@ -78,7 +82,7 @@ def register(commands: Any) -> None:
         epilog=settings_epilog(*READS),
         formatter_class=help_formatter,
     )
-    parser.add_argument("paths", nargs="+", metavar="FILE", help="JSON webhook payloads")
+    parser.add_argument("paths", nargs="*", metavar="FILE", help="JSON webhook payloads")
     parser.add_argument(
         "--log",
         dest="logs",
@@ -90,11 +94,18 @@ def register(commands: Any) -> None:
     parser.add_argument("--url", default="http://127.0.0.1:8000", help="the RecoverOps API")
     parser.add_argument("--source", choices=["github", "gitlab", "jenkins"], help="the sender")
     parser.add_argument("--fresh", action="store_true", help="a new delivery id for each post")
+    parser.add_argument(
+        "--dead-letters",
+        action="store_true",
+        help="queue the dead letters again (no FILE): events given up on after too many attempts",
+    )
     parser.set_defaults(run=run, usage_error=parser.error)
 
 
 READS = (
     "home",
+    "database_url",
+    "redis_url",
     "max_log_bytes",
     "github_webhook_secret",
     "gitlab_webhook_token",
@@ -262,7 +273,42 @@ def _body(response: Response) -> Any:
         return response.text[:500]
 
 
+def replay_dead_letters(settings: Settings) -> int:
+    """Queue every dead letter again and mark it replayed; one JSON line per letter."""
+    from redis import RedisError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from recoverops.queue import Queue, open_queue
+    from recoverops.store import Store
+
+    try:
+        store = Store.open(settings)
+    except SQLAlchemyError as error:
+        sys.stderr.write(f"recoverops: the store is unavailable: {type(error).__name__}\n")
+        return EXIT_FAILED
+    try:
+        queues: dict[str, Queue] = {}
+        while letters := store.dead_letters(limit=100):
+            for letter in reversed(letters):  # oldest first, as they were queued
+                if letter.queue not in queues:
+                    queues[letter.queue] = open_queue(settings, store, name=letter.queue)
+                queued = queues[letter.queue].enqueue(letter.dedup_key, letter.payload)
+                store.mark_dead_letter_replayed(letter.id)
+                outcome = {"dead_letter": letter.id, "key": letter.dedup_key, "queued": queued}
+                sys.stdout.write(json.dumps(outcome) + "\n")
+    except (SQLAlchemyError, RedisError) as error:
+        sys.stderr.write(f"recoverops: the store or the queue failed: {type(error).__name__}\n")
+        return EXIT_FAILED
+    finally:
+        store.close()
+    return EXIT_OK
+
+
 def run(args: argparse.Namespace) -> int:
+    if args.dead_letters and (args.paths or args.logs):
+        args.usage_error("--dead-letters takes no FILE and no --log")
+    if not args.dead_letters and not args.paths:
+        args.usage_error("name at least one FILE to post, or --dead-letters")
     if args.logs and len(args.logs) != len(args.paths):
         args.usage_error(
             f"--log goes once with each FILE: {len(args.paths)} FILE(s), {len(args.logs)} --log"
@@ -270,6 +316,8 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     if settings is None:
         return EXIT_CONFIG
+    if args.dead_letters:
+        return replay_dead_letters(settings)
     import httpx
 
     with httpx.Client(base_url=args.url, timeout=30.0) as client:

@@ -12,6 +12,7 @@ answers "no model" and the detector and `POST /analyze` use the rules alone; the
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
@@ -31,12 +32,14 @@ from recoverops.cli.common import (
     whole_number,
 )
 from recoverops.errors import RecoverOpsError
+from recoverops.settings import variable
 
 # The dashboard is a Streamlit script in the source tree, next to the package.
 DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 
 
 READS = (
+    "env",
     "home",
     "database_url",
     "redis_url",
@@ -45,6 +48,8 @@ READS = (
     "signatures_path",
     "max_log_bytes",
     "analysis_window_lines",
+    "analyze_concurrency",
+    "max_attempts",
     "github_token",
     "github_api_url",
     "github_webhook_secret",
@@ -153,7 +158,20 @@ def run(args: argparse.Namespace) -> int:
             f"retrainer: a training run per {settings.retrain_min_new_labels} new labels"
             f" (checked every {settings.retrain_check_s:g}s)"
         )
+        unsigned = [
+            variable(name)
+            for name in ("github_webhook_secret", "gitlab_webhook_token", "jenkins_webhook_token")
+            if getattr(settings, name) is None
+        ]
+        if unsigned and settings.development:
+            say(
+                "webhooks: unsigned deliveries accepted (RECOVEROPS_ENV=development) where no "
+                f"secret is set: {', '.join(unsigned)}"
+            )
+        elif unsigned:
+            say(f"webhooks refuse every delivery until their secret is set: {', '.join(unsigned)}")
         if args.dashboard_port and DASHBOARD.is_file():
+            api_url = f"http://{args.host}:{args.port}"
             dashboard = subprocess.Popen(
                 [
                     sys.executable,
@@ -170,11 +188,10 @@ def run(args: argparse.Namespace) -> int:
                     "--browser.gatherUsageStats",
                     "false",
                 ],
+                # The dashboard reads the API this command started, and no other.
+                env={**os.environ, variable("dashboard_api_url"): api_url},
             )
-            say(
-                f"dashboard on http://{args.host}:{args.dashboard_port}"
-                f"/?api=http://{args.host}:{args.port}"
-            )
+            say(f"dashboard on http://{args.host}:{args.dashboard_port} (reading {api_url})")
         say("ready; Ctrl-C or SIGTERM stops everything")
         stop.wait()
         say("stopping")

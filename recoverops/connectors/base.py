@@ -3,8 +3,9 @@
 A source implements its own step only: `_precheck` (what stops a fetch before any request) and
 `_attempt` (make one request and write the bytes it receives into a sink, or say why it could not).
 The base runner does the shared work: retries with exponential backoff and jitter (honouring
-Retry-After), the size bound (keeping the tail, where a CI log's failure is), decoding, redaction of
-secrets, timing and logging. `fetch` returns a `LogResult` and never raises.
+Retry-After; tenacity runs the attempts), the size bound (keeping the tail, where a CI log's
+failure is), decoding, redaction of secrets, timing and logging. `fetch` returns a `LogResult`
+and never raises.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Literal, Protocol
 
 import httpx
+from tenacity import RetryCallState, Retrying, retry_if_result
 
 from recoverops.errors import BinaryInputError, EmptyInputError
 from recoverops.inputs import decode_log
@@ -123,6 +125,25 @@ class Retry:
         return ceiling * (1 + self.jitter()) / 2
 
 
+@dataclass(frozen=True, slots=True)
+class _Tried:
+    """One attempt: its failure (None: the log is in `sink`); `crashed`: the source raised."""
+
+    failure: Failure | None
+    sink: TailBuffer
+    crashed: bool = False
+
+    @property
+    def retryable(self) -> bool:
+        return self.failure is not None and self.failure.retryable and not self.crashed
+
+
+def _result(state: RetryCallState) -> _Tried:
+    assert state.outcome is not None  # tenacity asks only after an attempt
+    tried: _Tried = state.outcome.result()
+    return tried
+
+
 class TailBuffer:
     """Receives a log in chunks and keeps its last `limit` bytes, in about `limit` of memory."""
 
@@ -214,32 +235,63 @@ class BaseLogSource(ABC):
         blocked = self._precheck(ref)
         if blocked is not None:
             return self._unavailable(blocked, attempts=0)
-        attempt = 0
-        while True:
-            attempt += 1
-            sink = TailBuffer(self.max_bytes)
-            try:
-                failure = self._attempt(ref, sink)
-            except Exception as exc:  # a source's bug is recorded; the pipeline goes on
-                logger.error("%s connector failed: %s", self.name, self._redact(repr(exc)))
-                why = f"the {self.name} connector failed unexpectedly ({type(exc).__name__})"
-                return self._unavailable(why, attempts=attempt)
-            if failure is None:
-                return self._decoded(ref, sink, attempts=attempt)
-            if not failure.retryable:
-                return self._unavailable(failure.reason, attempts=attempt)
-            if attempt >= self.retry.max_attempts:
-                tries = f" after {attempt} attempts" if attempt > 1 else ""
-                return self._unavailable(f"{failure.reason}{tries}", attempts=attempt)
-            wait = self.retry.delay(attempt, failure.retry_after)
-            if wait is None:
-                why = (
-                    f"{failure.reason}; asked to retry after {failure.retry_after}, "
-                    f"beyond the {self.retry.max_delay:g}s limit"
-                )
-                return self._unavailable(why, attempts=attempt)
-            logger.info("%s: %s; retrying in %.2fs", self.name, self._redact(failure.reason), wait)
-            self.retry.sleep(wait)
+        retrying = Retrying(
+            stop=self._stop,
+            wait=self._wait,
+            retry=retry_if_result(lambda tried: tried.retryable),
+            sleep=self.retry.sleep,
+            before_sleep=self._log_retry,
+            # Out of attempts or patience: the last attempt's result, which says why.
+            retry_error_callback=_result,
+        )
+        tried: _Tried = retrying(self._try_once, ref)
+        attempt = int(retrying.statistics["attempt_number"])
+        failure = tried.failure
+        if failure is None:
+            return self._decoded(ref, tried.sink, attempts=attempt)
+        if not failure.retryable or tried.crashed:
+            return self._unavailable(failure.reason, attempts=attempt)
+        if attempt >= self.retry.max_attempts:
+            tries = f" after {attempt} attempts" if attempt > 1 else ""
+            return self._unavailable(f"{failure.reason}{tries}", attempts=attempt)
+        why = (
+            f"{failure.reason}; asked to retry after {failure.retry_after}, "
+            f"beyond the {self.retry.max_delay:g}s limit"
+        )
+        return self._unavailable(why, attempts=attempt)
+
+    def _try_once(self, ref: JobRef) -> _Tried:
+        sink = TailBuffer(self.max_bytes)
+        try:
+            return _Tried(self._attempt(ref, sink), sink)
+        except Exception as exc:  # a source's bug is recorded; the pipeline goes on
+            logger.error("%s connector failed: %s", self.name, self._redact(repr(exc)))
+            why = f"the {self.name} connector failed unexpectedly ({type(exc).__name__})"
+            return _Tried(Failure(why), sink, crashed=True)
+
+    def _stop(self, state: RetryCallState) -> bool:
+        """Out of attempts, or the server asked to retry later than `max_delay` (pointless)."""
+        if state.attempt_number >= self.retry.max_attempts:
+            return True
+        failure = _result(state).failure
+        return (
+            failure is not None
+            and failure.retry_after is not None
+            and self.retry.delay(state.attempt_number, failure.retry_after) is None
+        )
+
+    def _wait(self, state: RetryCallState) -> float:
+        failure = _result(state).failure
+        wait = self.retry.delay(
+            state.attempt_number, None if failure is None else failure.retry_after
+        )
+        return 0.0 if wait is None else wait
+
+    def _log_retry(self, state: RetryCallState) -> None:
+        failure = _result(state).failure
+        reason = "" if failure is None else failure.reason
+        wait = state.upcoming_sleep
+        logger.info("%s: %s; retrying in %.2fs", self.name, self._redact(reason), wait)
 
     def _decoded(self, ref: JobRef, sink: TailBuffer, *, attempts: int) -> LogResult:
         data, truncated = sink.value()

@@ -20,11 +20,14 @@ DEFAULT_LEASE = timedelta(minutes=2)
 
 @dataclass(frozen=True, slots=True)
 class Message:
-    """A claimed message. `receipt` is the backend's handle for `ack`; `key` is the dedup key."""
+    """A claimed message. `receipt` is the backend's handle for `ack`; `key` is the dedup key;
+    `attempts` counts its deliveries, this one included (a consumer that died holding it counts:
+    the message may be what killed it)."""
 
     receipt: str
     key: str
     payload: dict[str, Any]
+    attempts: int = 1
 
 
 @dataclass(frozen=True, slots=True)

@@ -48,7 +48,10 @@ class OutboxQueue:
         entries = self.store.outbox_claim(
             self.name, consumer=consumer, limit=limit, now=now, lease_until=now + self.lease
         )
-        return [Message(str(entry.id), entry.dedup_key, entry.payload) for entry in entries]
+        return [
+            Message(str(entry.id), entry.dedup_key, entry.payload, attempts=entry.attempts)
+            for entry in entries
+        ]
 
     def ack(self, messages: Iterable[Message]) -> int:
         return self.store.outbox_ack(self.name, [int(message.receipt) for message in messages])

@@ -2,7 +2,8 @@
 
 XADD enqueues, XREADGROUP hands new entries to one consumer of the group, XACK acknowledges,
 and XAUTOCLAIM moves entries that a consumer claimed but did not ack within the lease (it died)
-to the consumer asking. Acked entries are deleted, so the stream's length is the backlog, and a
+to the consumer asking; the pending entries list's delivery count (XPENDING) is then the
+message's `attempts`. Acked entries are deleted, so the stream's length is the backlog, and a
 hash beside the stream maps each queued key to its entry, so a key is enqueued once.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -126,7 +128,20 @@ class RedisStreamQueue:
             messages.extend(_messages(entries))
             if cursor == "0-0":
                 break
-        return messages
+        return self._with_attempts(messages)
+
+    def _with_attempts(self, messages: list[Message]) -> list[Message]:
+        """`messages` with their delivery counts, which XAUTOCLAIM's reply leaves out."""
+        if not messages:
+            return messages
+        with self.client.pipeline(transaction=False) as pipe:
+            for message in messages:
+                pipe.xpending_range(self.stream, self.group, message.receipt, message.receipt, 1)
+            pending = pipe.execute()
+        return [
+            replace(message, attempts=int(found[0]["times_delivered"]) if found else 1)
+            for message, found in zip(messages, pending, strict=True)
+        ]
 
     def _create_group(self) -> None:
         try:

@@ -8,6 +8,7 @@ from recoverops.store.feedback import FIX_OUTCOMES
 from recoverops.store.migrate import upgrade_to_head
 from recoverops.store.records import (
     AuditEntry,
+    DeadLetter,
     EventAdded,
     FeedbackRecord,
     IncidentPage,
@@ -23,6 +24,7 @@ from recoverops.store.url import database_url
 
 __all__ = [
     "AuditEntry",
+    "DeadLetter",
     "FIX_OUTCOMES",
     "EventAdded",
     "FeedbackRecord",

@@ -74,4 +74,5 @@ def to_stored_event(row: EventRow) -> StoredEvent:
         payload=row.payload,
         processed_at=row.processed_at,
         incident_id=row.incident_id,
+        last_error=row.last_error,
     )

@@ -143,9 +143,13 @@ def _recur(session: Session, occurrence: Occurrence, *, now: datetime) -> Incide
     row.status = after.status.value
     row.last_seen = max(row.last_seen, occurrence.seen_at)
     row.updated_at = now
+    recategorized = occurrence.analysis is not None and row.category != occurrence.category.value
     if occurrence.analysis is not None:
         row.analysis = occurrence.analysis
         row.evidence = occurrence.evidence
+        # The fingerprint leaves the category out, so the same failure can come back with
+        # another verdict (a new champion model): the incident takes the latest.
+        row.category = occurrence.category.value
     if occurrence.features is not None:
         # An occurrence whose log could not be read keeps the last analyzed one's features.
         row.features = occurrence.features
@@ -153,6 +157,8 @@ def _recur(session: Session, occurrence: Occurrence, *, now: datetime) -> Incide
         _append_entries(session, row.id, after.timeline)  # the domain's own "reopened" entry
     else:
         detail = f"occurrence {after.occurrences}"
+        if recategorized:
+            detail += f", now {occurrence.category.value}"
         _append(session, row.id, at=occurrence.seen_at, stage=STAGE_RECURRED, detail=detail)
     return row
 

@@ -28,6 +28,8 @@ class StoredEvent:
     payload: Any
     processed_at: datetime | None
     incident_id: int | None
+    # What the latest attempt at processing it raised, if any (a retried or dead message).
+    last_error: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,3 +132,17 @@ class OutboxEntry:
     dedup_key: str
     payload: dict[str, Any]
     attempts: int
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """A message given up on after `attempts` deliveries; `last_error` says what went wrong."""
+
+    id: int
+    queue: str
+    dedup_key: str
+    payload: dict[str, Any]
+    attempts: int
+    last_error: str
+    dead_at: datetime
+    replayed_at: datetime | None

@@ -15,6 +15,7 @@ from recoverops.incidents import Event, IncidentStatus, Source, TimelineEntry
 from recoverops.settings import Settings
 from recoverops.store import (
     audit,
+    dead_letters,
     events,
     feedback,
     history,
@@ -27,6 +28,7 @@ from recoverops.store.engine import create_store_engine
 from recoverops.store.migrate import upgrade_engine
 from recoverops.store.records import (
     AuditEntry,
+    DeadLetter,
     EventAdded,
     FeedbackRecord,
     IncidentPage,
@@ -113,6 +115,11 @@ class Store:
         """For an event that produced no incident; False if it was already processed."""
         with self.transaction() as session:
             return events.mark_processed(session, event_id, at=self._clock(), incident_id=None)
+
+    def record_event_error(self, event_id: int, error: str) -> bool:
+        """Keep on the event what its latest processing raised (it is retried, or dead)."""
+        with self.transaction() as session:
+            return dead_letters.record_event_error(session, event_id, error)
 
     # Incidents
 
@@ -355,3 +362,39 @@ class Store:
     def outbox_depth(self, queue: str, *, now: datetime) -> tuple[int, int]:
         with self.transaction() as session:
             return outbox.depth(session, queue, now=now)
+
+    # Dead letters (messages given up on; see recoverops.store.dead_letters)
+
+    def add_dead_letter(
+        self,
+        queue: str,
+        *,
+        key: str,
+        payload: Mapping[str, Any],
+        attempts: int,
+        last_error: str,
+    ) -> int:
+        with self.transaction() as session:
+            return dead_letters.add(
+                session,
+                queue,
+                key=key,
+                payload=payload,
+                attempts=attempts,
+                last_error=last_error,
+                at=self._clock(),
+            )
+
+    def dead_letters(self, *, queue: str | None = None, limit: int = 100) -> list[DeadLetter]:
+        """Dead letters not replayed yet, newest first."""
+        with self.transaction() as session:
+            return dead_letters.waiting(session, queue=queue, limit=limit)
+
+    def dead_letter_counts(self) -> tuple[int, int]:
+        """(every message ever given up on, those not replayed yet)."""
+        with self.transaction() as session:
+            return dead_letters.counts(session)
+
+    def mark_dead_letter_replayed(self, dead_letter_id: int) -> bool:
+        with self.transaction() as session:
+            return dead_letters.mark_replayed(session, dead_letter_id, at=self._clock())

@@ -57,6 +57,8 @@ class EventRow(Base):
     # event is recognised as done and not counted twice.
     processed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     incident_id: Mapped[int | None] = mapped_column(Id, ForeignKey("incidents.id"))
+    # Migration 0006: what the latest attempt at processing it raised (None: nothing yet).
+    last_error: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (UniqueConstraint("source", "delivery_id"),)
 
@@ -185,3 +187,23 @@ class OutboxRow(Base):
         UniqueConstraint("queue", "dedup_key"),
         Index("ix_outbox_queue_claimed_until", "queue", "claimed_until"),
     )
+
+
+class DeadLetterRow(Base):
+    """A queued message that failed `max_attempts` times, with its last error (migration 0006).
+
+    Replaying one marks it `replayed_at` rather than deleting it, so the table also counts every
+    message ever given up on."""
+
+    __tablename__ = "dead_letters"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    queue: Mapped[str] = mapped_column(String(64))
+    dedup_key: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[Any] = mapped_column(JSONDocument)
+    attempts: Mapped[int] = mapped_column(Integer)
+    last_error: Mapped[str] = mapped_column(Text)
+    dead_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    replayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_dead_letters_queue_replayed_at", "queue", "replayed_at"),)

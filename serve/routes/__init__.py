@@ -1,6 +1,6 @@
 """The app's routes, one module per resource."""
 
-from . import actions, analyze, feedback, health, incidents, metrics, webhooks
+from . import actions, analyze, dead_letters, feedback, health, incidents, metrics, webhooks
 
 ROUTERS = (
     webhooks.router,
@@ -9,6 +9,7 @@ ROUTERS = (
     actions.router,
     analyze.router,
     health.router,
+    dead_letters.router,
     metrics.router,
 )
 

@@ -1,4 +1,9 @@
-"""POST /analyze: a log in, its analysis out (the detector `recoverops analyze` runs)."""
+"""POST /analyze: a log in, its analysis out (the detector `recoverops analyze` runs).
+
+An analysis takes a CPU for tens of milliseconds to seconds, and the webhooks share the process:
+at most RECOVEROPS_ANALYZE_CONCURRENCY analyses run at once, and a request beyond them is
+answered 429 with Retry-After at once rather than queued behind them.
+"""
 
 from __future__ import annotations
 
@@ -13,14 +18,18 @@ from recoverops.inputs import decode_log
 
 from ..body import JSON
 from ..deps import LogBody, ServicesDep
-from ..errors import malformed
+from ..errors import TOO_MANY_REQUESTS, Rejection, malformed
 from ..schemas import Refusal
 from ..webhooks import parse_json_object
 
 router = APIRouter(tags=["analysis"])
 
 
-@router.post("/analyze", responses={status: {"model": Refusal} for status in (400, 413, 415)})
+# Seconds a refused client is asked to wait: about one analysis of a large log.
+RETRY_AFTER = 1
+
+
+@router.post("/analyze", responses={status: {"model": Refusal} for status in (400, 413, 415, 429)})
 def analyze(body: LogBody, services: ServicesDep) -> dict[str, Any]:
     """Analyze a log sent as `text/plain`, or as JSON `{"log": "..."}`.
 
@@ -40,11 +49,22 @@ def analyze(body: LogBody, services: ServicesDep) -> dict[str, Any]:
         text = decode_log(raw, name="log")
     except InputError as error:
         raise malformed(str(error)) from None
-    analysis = analyze_text(
-        text,
-        catalogue=services.catalogue,
-        window_lines=services.settings.analysis_window_lines,
-    )
-    if services.refine is not None:  # the served model, when there is one; never fails
-        analysis = services.refine(analysis)
-    return diagnose(analysis, text=text).to_json()
+    if not services.analyze_slots.acquire(blocking=False):
+        raise Rejection(
+            TOO_MANY_REQUESTS,
+            "busy",
+            f"{services.settings.analyze_concurrency} analyses are running already; retry later",
+            headers={"Retry-After": str(RETRY_AFTER)},
+        )
+    try:
+        analysis = analyze_text(
+            text,
+            catalogue=services.catalogue,
+            window_lines=services.settings.analysis_window_lines,
+        )
+        if services.refine is not None:  # the served model, when there is one; never fails
+            analysis = services.refine(analysis)
+        analysis = diagnose(analysis, text=text)
+    finally:
+        services.analyze_slots.release()
+    return analysis.to_json()

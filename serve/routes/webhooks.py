@@ -3,7 +3,8 @@
 Each answers 202 `{"event_id", "redelivery", "failure"}` once the event is stored (and queued
 when it reports a failure), 202 `{"ignored": true}` for an event type RecoverOps does not use
 (so the sender's delivery log shows a success rather than an error to chase), and refuses with
-401 (credentials), 400 (malformed, with the reason: a `MalformedPayload` raised while
+401 (credentials), 403 (no secret configured for this webhook: closed by default, unless
+RECOVEROPS_ENV=development), 400 (malformed, with the reason: a `MalformedPayload` raised while
 reading), 413 (too large), 415 (media type) or 503 (the store or the queue is down: retry the
 delivery; an event stored before the queue failed is queued by its redelivery).
 """
@@ -15,7 +16,8 @@ import time
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Header, Request, Response
+from pydantic import SecretStr
 from redis import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -23,7 +25,7 @@ from recoverops.incidents import Source
 
 from ..body import FORM, Body
 from ..deps import GitHubBody, JsonBody, ServicesDep
-from ..errors import SERVICE_UNAVAILABLE, UNAUTHORIZED, Rejection, malformed
+from ..errors import FORBIDDEN, SERVICE_UNAVAILABLE, UNAUTHORIZED, Rejection, malformed
 from ..ingest import ingest
 from ..schemas import Accepted, Ignored, Pong, Refusal
 from ..services import Services
@@ -38,7 +40,7 @@ OK = 200
 router = APIRouter(prefix="/webhooks", tags=["webhooks"])
 
 _REFUSALS: dict[int | str, dict[str, Any]] = {
-    status: {"model": Refusal} for status in (400, 401, 413, 415, 503)
+    status: {"model": Refusal} for status in (400, 401, 403, 413, 415, 503)
 }
 
 
@@ -56,7 +58,7 @@ def github_webhook(
     x_github_delivery: Annotated[str | None, Header()] = None,
     x_hub_signature_256: Annotated[str | None, Header()] = None,
 ) -> Accepted | Ignored | Pong:
-    secret = services.settings.github_webhook_secret
+    secret = _configured(services, "github_webhook_secret")
     if secret is not None and not github.signature_matches(
         secret.get_secret_value(), body.raw, x_hub_signature_256
     ):
@@ -86,7 +88,7 @@ def gitlab_webhook(
     x_gitlab_event: Annotated[str | None, Header()] = None,
     x_gitlab_token: Annotated[str | None, Header()] = None,
 ) -> Accepted | Ignored:
-    token = services.settings.gitlab_webhook_token
+    token = _configured(services, "gitlab_webhook_token")
     if token is not None and not secret_matches(x_gitlab_token, token.get_secret_value()):
         raise _unauthorized(x_gitlab_token, "X-Gitlab-Token")
     if not x_gitlab_event:
@@ -103,17 +105,26 @@ def jenkins_webhook(
     body: JsonBody,
     services: ServicesDep,
     x_jenkins_token: Annotated[str | None, Header()] = None,
-    token: Annotated[
-        str | None,
-        Query(description="The shared secret, for senders that cannot set X-Jenkins-Token"),
-    ] = None,
 ) -> Accepted:
-    expected = services.settings.jenkins_webhook_token
-    given = x_jenkins_token if x_jenkins_token is not None else token
-    if expected is not None and not secret_matches(given, expected.get_secret_value()):
-        raise _unauthorized(given, "X-Jenkins-Token header or token parameter")
+    # The token only ever comes in a header: a query parameter ends up in access logs.
+    expected = _configured(services, "jenkins_webhook_token")
+    if expected is not None and not secret_matches(x_jenkins_token, expected.get_secret_value()):
+        raise _unauthorized(x_jenkins_token, "X-Jenkins-Token header")
     delivery = jenkins.delivery(parse_json_object(body.raw))
     return _accept(services, Source.JENKINS, delivery)
+
+
+def _configured(services: Services, name: str) -> SecretStr | None:
+    """The webhook's secret; with none configured, a refusal unless in development."""
+    secret: SecretStr | None = getattr(services.settings, name)
+    if secret is None and not services.settings.development:
+        raise Rejection(
+            FORBIDDEN,
+            "no_secret_configured",
+            f"this webhook has no secret: set RECOVEROPS_{name.upper()} (or "
+            "RECOVEROPS_ENV=development to accept unsigned deliveries on a test machine)",
+        )
+    return secret
 
 
 def _github_document(body: Body) -> dict[str, Any]:

@@ -7,9 +7,12 @@ from datetime import UTC, datetime
 
 from recoverops.actors import process_event
 from recoverops.actors.process import COVERED_VERB
+from recoverops.analysis import Analysis
 from recoverops.connectors import JobRef, LogResult
 from recoverops.detector import analyze_text
 from recoverops.incidents import Event, IncidentStatus, Source
+from recoverops.models.classifier import Prediction
+from recoverops.models.combine import apply_prediction
 from recoverops.models.features import feature_row
 from recoverops.store import Store
 from recoverops.taxonomy import Category
@@ -115,3 +118,46 @@ def test_an_event_its_jobs_report_is_recorded_without_an_incident(store: Store) 
     [note] = store.audit_entries(subject=f"event:{event_id}")
     assert (note.verb, note.detail["kind"]) == (COVERED_VERB, "check_suite.completed")
     assert "check runs" in note.detail["why"]
+
+
+def test_one_failure_is_one_incident_before_and_after_a_model_changes_its_category(
+    store: Store,
+) -> None:
+    def new_champion(text: str) -> Analysis:
+        # What a newly promoted model's verdict does to the rules' analysis (serve's refine).
+        prediction = Prediction(
+            category=Category.BUILD_TEST.value,
+            confidence=0.9,
+            probabilities={c.value: 0.05 for c in Category},
+            anomaly=0.1,
+        )
+        refined: Analysis = apply_prediction(analyze_text(text), prediction, model="classifier/2")
+        return refined
+
+    before = process_event(
+        store, store_failure(store, failure_body(job_id=1)), fetch=log_ok, analyze=analyze_text
+    )
+    after = process_event(
+        store, store_failure(store, failure_body(job_id=2)), fetch=log_ok, analyze=new_champion
+    )
+
+    assert (before.category, after.category) == (Category.DEPLOY_NETWORK, Category.BUILD_TEST)
+    assert before.incident_id == after.incident_id is not None
+    [incident] = store.list_incidents().items
+    assert (incident.occurrences, incident.category) == (2, Category.BUILD_TEST)
+    assert store.incident_timeline(incident.id)[-1].detail == "occurrence 2, now build.test"
+
+
+def test_failures_without_a_log_are_one_incident_per_job_run(store: Store) -> None:
+    runs = [failure_body(job_id=job) for job in (11, 12, 11)]  # job 11 reported twice
+
+    outcomes = [
+        process_event(store, store_failure(store, body), fetch=log_gone, analyze=analyze_text)
+        for body in runs
+    ]
+
+    first, second, again = (o.incident_id for o in outcomes)
+    assert first != second and again == first
+    incidents = store.list_incidents().items
+    assert sorted(i.occurrences for i in incidents) == [1, 2]
+    assert {i.target for i in incidents} == {"github:Codertocat/Hello-World:CodeQL/linters"}

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 from recoverops.models.classifier import FailureModel
 from recoverops.models.combine import refine
 from tests.champion import corpus_frame
+from tests.connectors.fake_server import running
 from tests.dashboard.conftest import APP, LiveApi
 
 SUREFIRE = "plain-maven-surefire-failure"
@@ -19,10 +22,18 @@ RUN_TIMEOUT = 20.0
 NOVEL_SHOWN = 0.8  # the dashboard's NOVEL
 
 
-def page(api_url: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
-    at.query_params["api"] = api_url
-    return at.run()
+Page = Callable[[str], AppTest]
+
+
+@pytest.fixture
+def page(monkeypatch: pytest.MonkeyPatch) -> Page:
+    """Opens the page with its API set where `recoverops up` sets it: the settings."""
+
+    def open_page(api_url: str) -> AppTest:
+        monkeypatch.setenv("RECOVEROPS_DASHBOARD_API_URL", api_url)
+        return AppTest.from_file(APP, default_timeout=RUN_TIMEOUT).run()
+
+    return open_page
 
 
 def table_column(at: AppTest, column: str) -> list[object]:
@@ -30,6 +41,7 @@ def table_column(at: AppTest, column: str) -> list[object]:
 
 
 def test_lists_incidents_and_shows_the_chosen_ones_evidence_and_timeline(
+    page: Page,
     live_api: LiveApi,
 ) -> None:
     seeded = live_api.seed(SUREFIRE)
@@ -61,7 +73,7 @@ def test_lists_incidents_and_shows_the_chosen_ones_evidence_and_timeline(
 
 
 def test_a_model_decided_verdict_shows_the_model_and_its_novelty(
-    live_api: LiveApi, tmp_path: Path
+    page: Page, live_api: LiveApi, tmp_path: Path
 ) -> None:
     frame = corpus_frame(tmp_path / "corpus")
     model = FailureModel().fit(frame, frame["label"])
@@ -79,7 +91,7 @@ def test_a_model_decided_verdict_shows_the_model_and_its_novelty(
     assert "unlike anything the model has seen" in provenance
 
 
-def test_filters_narrow_the_list(live_api: LiveApi) -> None:
+def test_filters_narrow_the_list(page: Page, live_api: LiveApi) -> None:
     surefire = live_api.seed(SUREFIRE, 1)
     denied = live_api.seed(STS_DENIED, 2)
     assert surefire.category != denied.category
@@ -93,7 +105,7 @@ def test_filters_narrow_the_list(live_api: LiveApi) -> None:
     assert table_column(at, "id") == [surefire.id]
 
 
-def test_load_more_follows_the_next_cursor(live_api: LiveApi) -> None:
+def test_load_more_follows_the_next_cursor(page: Page, live_api: LiveApi) -> None:
     ids = [live_api.seed_bare(number) for number in range(51)]  # one past a page of 50
 
     at = page(live_api.url)
@@ -107,7 +119,7 @@ def test_load_more_follows_the_next_cursor(live_api: LiveApi) -> None:
 
 
 def test_an_unreachable_api_is_a_clear_message_not_a_traceback(
-    dead_url: str, live_api: LiveApi
+    page: Page, dead_url: str, live_api: LiveApi, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     seeded = live_api.seed(SUREFIRE)
 
@@ -118,15 +130,18 @@ def test_an_unreachable_api_is_a_clear_message_not_a_traceback(
     assert f"The RecoverOps API at {dead_url} is unavailable" in at.error[0].value
     assert not at.dataframe
 
-    # Pointing the sidebar at the running API brings the incidents back.
-    at.text_input(key="api_url").input(live_api.url).run()
+    # Pointing the settings at the running API brings the incidents back.
+    monkeypatch.setenv("RECOVEROPS_DASHBOARD_API_URL", live_api.url)
+    at.run()
 
     assert not at.exception
     assert not at.error
     assert table_column(at, "id") == [seeded.id]
 
 
-def test_feedback_corrects_the_category_and_shows_on_the_timeline(live_api: LiveApi) -> None:
+def test_feedback_corrects_the_category_and_shows_on_the_timeline(
+    page: Page, live_api: LiveApi
+) -> None:
     seeded = live_api.seed(SUREFIRE)
     at = page(live_api.url)
     at.selectbox(key="incident").select(seeded.id).run()
@@ -156,6 +171,7 @@ def test_feedback_corrects_the_category_and_shows_on_the_timeline(live_api: Live
 
 
 def test_feedback_without_an_operator_or_a_verdict_is_refused_with_the_reason(
+    page: Page,
     live_api: LiveApi,
 ) -> None:
     seeded = live_api.seed(SUREFIRE)
@@ -177,7 +193,7 @@ def test_feedback_without_an_operator_or_a_verdict_is_refused_with_the_reason(
     assert live_api.store.feedback_watermark() == 0
 
 
-def test_an_empty_system_says_how_to_get_a_first_incident(live_api: LiveApi) -> None:
+def test_an_empty_system_says_how_to_get_a_first_incident(page: Page, live_api: LiveApi) -> None:
     at = page(live_api.url)
     assert not at.exception and not at.dataframe
     (message,) = [info.value for info in at.info]
@@ -190,3 +206,22 @@ def test_an_empty_system_says_how_to_get_a_first_incident(live_api: LiveApi) -> 
     at.selectbox(key="filter_status").select("analyzed").run()
     at.selectbox(key="filter_category").select("security.iam").run()
     assert [info.value for info in at.info] == ["No incidents match."]
+
+
+def test_the_pages_url_cannot_choose_the_api_it_reads(
+    live_api: LiveApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # ?api= used to name the API; the page's server made the requests, so a visitor could
+    # make it fetch any URL and show the answer. Only the settings name the API now.
+    seeded = live_api.seed(SUREFIRE)
+    monkeypatch.setenv("RECOVEROPS_DASHBOARD_API_URL", live_api.url)
+    at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT)
+    with running() as elsewhere:
+        at.query_params["api"] = elsewhere.url
+        at.run()
+
+        assert not at.exception and not at.error
+        assert table_column(at, "id") == [seeded.id]
+        assert elsewhere.paths() == []  # never asked anything
+    assert not [widget for widget in at.text_input if widget.key == "api_url"]
+    assert f"{live_api.url} (RECOVEROPS_DASHBOARD_API_URL)" in [c.value for c in at.caption]

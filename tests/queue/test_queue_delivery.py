@@ -113,7 +113,7 @@ def test_concurrent_consumers_each_get_distinct_messages(queue_under_test: Queue
 def process(store: Store, message: Message) -> IncidentUpsert:
     """What a detector does with an event message, reduced to the store write that matters."""
     return store.upsert_incident(
-        fingerprint(target="octo/app:build", category=Category.BUILD_TEST, template_ids=["t1"]),
+        fingerprint(target="octo/app:build", template_ids=["t1"]),
         target="octo/app:build",
         category=Category.BUILD_TEST,
         source=Source.GITHUB,

@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
 
+from recoverops.analysis import Analysis
 from recoverops.detector import analyze_text
 from recoverops.diagnosis import diagnose
-from tests.serve.harness import CASES
+from recoverops.serve import create_app
+from tests.serve.harness import CASES, Backend, github_headers, payload_bytes
+from tests.serve.test_github import FAILED_JOB
 
 CASE_LOGS = sorted(CASES.glob("*/log.txt"))
 SUREFIRE = CASES / "plain-maven-surefire-failure" / "log.txt"
@@ -60,3 +65,46 @@ def test_what_is_no_log_is_refused_with_the_reason(
     )
     assert response.status_code == 400
     assert response.json() == {"detail": detail, "reason": "malformed"}
+
+
+def test_analyses_beyond_the_limit_get_429_while_webhooks_still_get_202(
+    sqlite_backend: Backend,
+) -> None:
+    limit = 2
+    entered = threading.Semaphore(0)
+    release = threading.Event()
+
+    def slow_model(analysis: Analysis) -> Analysis:
+        # Holds its analysis' place, as a long log or a slow model would.
+        entered.release()
+        assert release.wait(30), "the test never released the analyses"
+        return analysis
+
+    settings = sqlite_backend.settings.model_copy(update={"analyze_concurrency": limit})
+    app = create_app(
+        settings, store=sqlite_backend.store, queue=sqlite_backend.queue, refine=slow_model
+    )
+    log = SUREFIRE.read_bytes()
+    text = {"Content-Type": "text/plain"}
+    with TestClient(app) as client, ThreadPoolExecutor(limit) as pool:
+        running = [
+            pool.submit(client.post, "/analyze", content=log, headers=text) for _ in range(limit)
+        ]
+        for _ in range(limit):
+            assert entered.acquire(timeout=30), "an analysis did not start"
+
+        refused = client.post("/analyze", content=log, headers=text)
+        raw = payload_bytes(f"github/{FAILED_JOB}")
+        webhook = client.post(
+            "/webhooks/github", content=raw, headers=github_headers("workflow_job", "busy", raw)
+        )
+        release.set()
+        answered = [future.result(timeout=30) for future in running]
+        after = client.post("/analyze", content=log, headers=text)
+
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "1"
+    assert refused.json()["reason"] == "busy"
+    assert webhook.status_code == 202 and webhook.json()["failure"] is True
+    assert [response.status_code for response in answered] == [200, 200]
+    assert after.status_code == 200  # the places are given back

@@ -22,6 +22,8 @@ from tests.serve.harness import (
     sign,
     unused_port,
 )
+from tests.serve.test_gitlab import failed_job
+from tests.serve.test_jenkins import build
 
 FAILED_JOB = "workflow_job/completed.failure.with-organization.payload.json"
 # The deliveries among the examples that report a failure; every other one does not.
@@ -146,19 +148,57 @@ def test_a_bad_or_missing_signature_is_refused_and_nothing_stored(
     assert sqlite_backend.waiting() == 0
 
 
-def test_without_a_secret_configured_unsigned_deliveries_are_taken(
-    sqlite_backend: Backend,
+SECRETS = {
+    "github": "github_webhook_secret",
+    "gitlab": "gitlab_webhook_token",
+    "jenkins": "jenkins_webhook_token",
+}
+
+
+def unsigned(sender: str) -> tuple[bytes, dict[str, str]]:
+    """A failure report from `sender` with no signature or token: what anyone could send."""
+    headers = {"Content-Type": "application/json"}
+    if sender == "github":
+        headers |= {"X-GitHub-Event": "workflow_job", "X-GitHub-Delivery": "open"}
+        return payload_bytes(f"github/{FAILED_JOB}"), headers
+    if sender == "gitlab":
+        headers["X-Gitlab-Event"] = "Job Hook"
+        return json.dumps(failed_job()).encode(), headers
+    return json.dumps(build("FINALIZED", "FAILURE")).encode(), headers
+
+
+@pytest.mark.parametrize("sender", sorted(SECRETS))
+def test_a_webhook_without_a_secret_configured_refuses_unsigned_deliveries(
+    sqlite_backend: Backend, sender: str
 ) -> None:
-    settings = sqlite_backend.settings.model_copy(update={"github_webhook_secret": None})
+    settings = sqlite_backend.settings.model_copy(update={SECRETS[sender]: None})
     app = create_app(settings, store=sqlite_backend.store, queue=sqlite_backend.queue)
-    raw = payload_bytes(f"github/{FAILED_JOB}")
+    raw, headers = unsigned(sender)
     with TestClient(app) as client:
-        response = client.post(
-            "/webhooks/github",
-            content=raw,
-            headers={**github_headers("workflow_job", "open", raw), "X-Hub-Signature-256": ""},
-        )
+        response = client.post(f"/webhooks/{sender}", content=raw, headers=headers)
+
+    assert response.status_code == 403
+    refusal = response.json()
+    assert refusal["reason"] == "no_secret_configured"
+    assert f"set RECOVEROPS_{SECRETS[sender].upper()}" in refusal["detail"]
+    assert "RECOVEROPS_ENV=development" in refusal["detail"]
+    assert sqlite_backend.waiting() == 0
+
+
+@pytest.mark.parametrize("sender", sorted(SECRETS))
+def test_in_development_a_webhook_without_a_secret_takes_unsigned_deliveries(
+    sqlite_backend: Backend, sender: str
+) -> None:
+    settings = sqlite_backend.settings.model_copy(
+        update={SECRETS[sender]: None, "env": "development"}
+    )
+    app = create_app(settings, store=sqlite_backend.store, queue=sqlite_backend.queue)
+    raw, headers = unsigned(sender)
+    with TestClient(app) as client:
+        response = client.post(f"/webhooks/{sender}", content=raw, headers=headers)
+
     assert response.status_code == 202
+    assert response.json()["failure"] is True
 
 
 def test_ping_is_answered_with_its_zen(sqlite_client: TestClient) -> None:

@@ -95,5 +95,6 @@ def test_openapi_describes_every_route(sqlite_client: TestClient) -> None:
         "/analyze",
         "/healthz",
         "/metrics",
+        "/dead-letters",
     }
     assert sqlite_client.get("/docs").status_code == 200

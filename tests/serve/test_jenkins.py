@@ -90,11 +90,19 @@ def test_a_job_in_a_folder_is_named_by_its_path(client: TestClient, backend: Bac
     assert stored.payload["target"] == "team/app"
 
 
-def test_the_token_may_come_as_a_query_parameter(sqlite_client: TestClient) -> None:
+def test_the_token_in_a_query_parameter_is_refused(
+    sqlite_client: TestClient, sqlite_backend: Backend
+) -> None:
+    # A URL's query ends up in access logs: the token is only ever taken from the header.
     response = sqlite_client.post(
         "/webhooks/jenkins", params={"token": JENKINS_TOKEN}, json=build("FINALIZED", "FAILURE")
     )
-    assert response.status_code == 202
+    assert response.status_code == 401
+    assert response.json() == {
+        "detail": "missing X-Jenkins-Token header",
+        "reason": "missing_credentials",
+    }
+    assert sqlite_backend.store.find_event(Source.JENKINS, "Synapse#8:FINALIZED") is None
 
 
 @pytest.mark.parametrize(

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from functools import partial
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
 from recoverops.actors import process_event
 from recoverops.actors.jobs import job_identity
@@ -14,9 +16,15 @@ from recoverops.cli.main import main
 from recoverops.cli.replay import NotADelivery, build_request, replay, sender_of
 from recoverops.connectors import fetch_log, log_sources
 from recoverops.detector import analyze_text
+from recoverops.serve import create_app
 from recoverops.settings import Settings
 from tests.serve.harness import WEBHOOKS, Backend, unused_port
 
+NO_SECRETS = {
+    "github_webhook_secret": None,
+    "gitlab_webhook_token": None,
+    "jenkins_webhook_token": None,
+}
 FAILED_JOB = WEBHOOKS / "github/workflow_job/completed.failure.with-organization.payload.json"
 PING = next((WEBHOOKS / "github/ping").glob("*.json"))
 GITLAB_JOB = WEBHOOKS / "gitlab/go-gitlab-testdata-job.json"
@@ -101,7 +109,8 @@ def test_an_unreachable_system_is_a_clear_error_not_a_traceback(
     assert "Traceback" not in err
 
 
-EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = ROOT / "examples"
 EXAMPLE_NAMES = ("github-actions", "gitlab-ci", "jenkins")
 
 
@@ -170,10 +179,12 @@ def test_the_examples_become_incidents_through_the_detectors_own_steps(
     sqlite_backend: Backend, capsys: pytest.CaptureFixture[str]
 ) -> None:
     # The quick start without Ray: what each detector actor does for a queued event, with the
-    # log fetcher it builds (actors/detector.py), on the events `make example` posts.
-    settings = sqlite_backend.settings
-    with sqlite_backend.client() as client:
-        replay(
+    # log fetcher it builds (actors/detector.py), on the events `make example` posts to what
+    # `make run` starts: no webhook secret, RECOVEROPS_ENV=development.
+    settings = sqlite_backend.settings.model_copy(update={**NO_SECRETS, "env": "development"})
+    app = create_app(settings, store=sqlite_backend.store, queue=sqlite_backend.queue)
+    with TestClient(app) as client:
+        code = replay(
             [str(EXAMPLES / name / "delivery.json") for name in EXAMPLE_NAMES],
             logs=[str(EXAMPLES / name / "job.log") for name in EXAMPLE_NAMES],
             client=client,
@@ -181,6 +192,7 @@ def test_the_examples_become_incidents_through_the_detectors_own_steps(
             source=None,
             fresh=False,
         )
+    assert code == 0
     fetch = partial(fetch_log, sources=log_sources(settings))
     found = {}
     for result in outcomes(capsys.readouterr().out):
@@ -200,3 +212,38 @@ def test_the_examples_become_incidents_through_the_detectors_own_steps(
     }
     assert any("manifest unknown" in e["text"] for e in found["github"].evidence)
     assert found["gitlab"].target.startswith("gitlab:gitlab-org/gitlab-test:")
+
+
+def test_make_run_says_it_runs_in_development() -> None:
+    # The quick start's unsigned deliveries are taken because `make run` sets development mode.
+    recipe = subprocess.run(
+        ["make", "-n", "-o", ".venv/.installed", "run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.splitlines()
+    said, ran = recipe[0], recipe[-1]
+    assert said.startswith("echo") and "RECOVEROPS_ENV=development" in said
+    assert ran.startswith("RECOVEROPS_ENV=development ") and ran.endswith("recoverops up")
+
+
+def test_without_development_the_examples_are_refused_with_the_reason(
+    sqlite_backend: Backend, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings = sqlite_backend.settings.model_copy(update=NO_SECRETS)
+    app = create_app(settings, store=sqlite_backend.store, queue=sqlite_backend.queue)
+    with TestClient(app) as client:
+        code = replay(
+            [str(EXAMPLES / name / "delivery.json") for name in EXAMPLE_NAMES],
+            client=client,
+            settings=settings,
+            source=None,
+            fresh=False,
+        )
+    assert code == 1
+    results = outcomes(capsys.readouterr().out)
+    assert [r["status"] for r in results] == [403, 403, 403]
+    responses = [r["response"] for r in results]
+    assert all(isinstance(r, dict) and r["reason"] == "no_secret_configured" for r in responses)
+    assert sqlite_backend.waiting() == 0

@@ -23,7 +23,7 @@ def incident(store: Store, name: str, *, with_features: bool = True, minute: int
     analysis = analyze_text(SUREFIRE.read_text(encoding="utf-8", errors="replace"))
     target = f"github:octo/{name}:ci/test"
     upsert = store.upsert_incident(
-        fingerprint(target=target, category=analysis.category, template_ids=analysis.templates),
+        fingerprint(target=target, template_ids=analysis.templates),
         target=target,
         category=analysis.category,
         source=Source.GITHUB,

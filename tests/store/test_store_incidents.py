@@ -16,7 +16,7 @@ from recoverops.taxonomy import Category
 
 T0 = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 TARGET = "octo/app:build"
-FINGERPRINT = fingerprint(target=TARGET, category=Category.BUILD_TEST, template_ids=["t1", "t2"])
+FINGERPRINT = fingerprint(target=TARGET, template_ids=["t1", "t2"])
 
 
 def stored_event(store: Store, delivery_id: str) -> int:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 from alembic import command
@@ -9,15 +12,19 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
+from recoverops.analysis import Analysis
+from recoverops.detector import analyze_text
+from recoverops.incidents import Source, fingerprint
 from recoverops.settings import Settings
 from recoverops.store import Store, upgrade_to_head
 from recoverops.store.engine import create_store_engine
-from recoverops.store.migrate import alembic_config, current_revision
+from recoverops.store.migrate import alembic_config, current_revision, upgrade_engine
 from recoverops.store.tables import Base
 from recoverops.store.url import database_url
+from recoverops.taxonomy import Category
 
 TABLES = {"events", "incidents", "timeline_entries", "actions", "audit_log", "outbox", "feedback"}
-HEAD = "0005"
+HEAD = "0007"
 
 
 def test_upgrade_from_empty_creates_every_table(store_settings: Settings) -> None:
@@ -62,3 +69,68 @@ def test_default_store_is_sqlite_under_home(tmp_path: Path) -> None:
     store = Store.open(settings)
     store.close()
     assert (tmp_path / "home" / "recoverops.db").is_file()
+
+
+def test_incidents_stored_before_0007_keep_grouping_their_failures(
+    store_settings: Settings,
+) -> None:
+    """An incident fingerprinted with its category (before 0007) takes the failure's next
+    occurrences after the upgrade; of two incidents one failure was split into by a category
+    change, the one seen last does."""
+    log = Path(__file__).parents[1] / "fixtures/cases/github-uv-python-downloads-dns-error"
+    analysis = analyze_text((log / "log.txt").read_text())
+    target = "github:acme/app:ci/build"
+    templates = sorted(set(analysis.templates))
+    engine = create_store_engine(database_url(store_settings))
+    try:
+        with engine.begin() as connection:
+            command.upgrade(alembic_config(store_settings, connection=connection), "0006")
+        old = Store(engine)
+        first = _legacy_incident(old, target, Category.BUILD_TEST, templates, analysis, day=1)
+        last = _legacy_incident(old, target, Category.DEPLOY_NETWORK, templates, analysis, day=2)
+        upgrade_engine(engine, store_settings)
+
+        again = old.upsert_incident(
+            fingerprint(target=target, template_ids=analysis.templates),
+            target=target,
+            category=Category.DEPLOY_NETWORK,
+            source=Source.GITHUB,
+            analysis=analysis,
+        )
+        assert again.incident.id == last and not again.created
+        assert again.incident.occurrences == 2
+        earlier = old.get_incident(first)
+        assert earlier is not None and earlier.occurrences == 1  # its history, as it was
+
+        with engine.begin() as connection:
+            command.downgrade(alembic_config(store_settings, connection=connection), "0006")
+        fingerprints = {i.id: i.fingerprint for i in Store(engine).list_incidents().items}
+        assert fingerprints[last] == _legacy(target, Category.DEPLOY_NETWORK, templates)
+    finally:
+        engine.dispose()
+
+
+def _legacy(target: str, category: Category, templates: list[str]) -> str:
+    return hashlib.sha256(
+        b"".join(part.encode() + b"\0" for part in (target, category.value, *templates))
+    ).hexdigest()
+
+
+def _legacy_incident(
+    store: Store,
+    target: str,
+    category: Category,
+    templates: list[str],
+    analysis: Analysis,
+    *,
+    day: int,
+) -> int:
+    upsert = store.upsert_incident(
+        _legacy(target, category, templates),
+        target=target,
+        category=category,
+        source=Source.GITHUB,
+        seen_at=datetime(2026, 11, day, tzinfo=UTC),
+        analysis=replace(analysis, category=category),
+    )
+    return upsert.incident.id

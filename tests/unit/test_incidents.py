@@ -107,52 +107,44 @@ def test_a_recurring_open_incident_is_only_counted(status: IncidentStatus) -> No
 
 class TestFingerprint:
     def test_stable_and_hex(self) -> None:
-        a = fingerprint(
-            target="github:acme/api:test", category=Category.BUILD_TEST, template_ids=["t1", "t2"]
-        )
-        b = fingerprint(
-            target="github:acme/api:test", category=Category.BUILD_TEST, template_ids=["t1", "t2"]
-        )
+        a = fingerprint(target="github:acme/api:test", template_ids=["t1", "t2"])
+        b = fingerprint(target="github:acme/api:test", template_ids=["t1", "t2"])
         assert a == b
         assert len(a) == 64 and int(a, 16) >= 0
 
     def test_known_value(self) -> None:
-        # sha256 over "target\0category\0sorted templates\0…": pinned, stored fingerprints
-        # must stay valid
-        expected = hashlib.sha256(b"t\0build.test\0a\0b\0").hexdigest()
-        assert (
-            fingerprint(target="t", category=Category.BUILD_TEST, template_ids=["b", "a"])
-            == expected
-        )
+        # sha256 over "v2\0target\0sorted templates\0…": pinned, stored fingerprints must stay
+        # valid (migration 0007 computes the same for the incidents stored before it)
+        expected = hashlib.sha256(b"v2\0t\0a\0b\0").hexdigest()
+        assert fingerprint(target="t", template_ids=["b", "a"]) == expected
+        no_log = hashlib.sha256(b"v2\0t\0run\0github:o/r#7\0").hexdigest()
+        assert fingerprint(target="t", template_ids=[], run="github:o/r#7") == no_log
 
     def test_template_order_and_repeats_do_not_matter(self) -> None:
-        one = fingerprint(target="t", category=Category.BUILD_TEST, template_ids=["a", "b", "c"])
-        assert (
-            fingerprint(target="t", category=Category.BUILD_TEST, template_ids=["c", "a", "b"])
-            == one
+        one = fingerprint(target="t", template_ids=["a", "b", "c"])
+        assert fingerprint(target="t", template_ids=["c", "a", "b"]) == one
+        assert fingerprint(target="t", template_ids=("b", "a", "c", "a")) == one
+        assert fingerprint(target="t", template_ids=iter(["c", "b", "a"])) == one
+
+    def test_the_run_only_tells_apart_failures_without_templates(self) -> None:
+        assert fingerprint(target="t", template_ids=["a"], run="1") == fingerprint(
+            target="t", template_ids=["a"], run="2"
         )
-        assert (
-            fingerprint(target="t", category=Category.BUILD_TEST, template_ids=("b", "a", "c", "a"))
-            == one
-        )
-        assert (
-            fingerprint(
-                target="t", category=Category.BUILD_TEST, template_ids=iter(["c", "b", "a"])
-            )
-            == one
+        assert fingerprint(target="t", template_ids=[], run="1") != fingerprint(
+            target="t", template_ids=[], run="2"
         )
 
     @pytest.mark.parametrize(
         "other",
         [
-            {"target": "u", "category": Category.BUILD_TEST, "template_ids": ["a", "b"]},
-            {"target": "t", "category": Category.BUILD_LINT, "template_ids": ["a", "b"]},
-            {"target": "t", "category": Category.BUILD_TEST, "template_ids": ["a"]},
-            {"target": "t", "category": Category.BUILD_TEST, "template_ids": ["a", "c"]},
+            {"target": "u", "template_ids": ["a", "b"]},
+            {"target": "t", "template_ids": ["a"]},
+            {"target": "t", "template_ids": ["a", "c"]},
             # the separator keeps parts apart: "ab" is not "a" + "b"
-            {"target": "t", "category": Category.BUILD_TEST, "template_ids": ["ab"]},
+            {"target": "t", "template_ids": ["ab"]},
+            {"target": "t", "template_ids": [], "run": "a"},
         ],
     )
     def test_any_part_changes_it(self, other: dict[str, Any]) -> None:
-        base = fingerprint(target="t", category=Category.BUILD_TEST, template_ids=["a", "b"])
+        base = fingerprint(target="t", template_ids=["a", "b"])
         assert fingerprint(**other) != base
