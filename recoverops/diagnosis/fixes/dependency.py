@@ -215,8 +215,11 @@ class Dependency:
             text = context.read(path)
             if text is None:
                 continue
+            # the name (with its extras), its specifier, and what follows it (a marker, a comment)
             pattern = re.compile(
-                rf"^{re.escape(req.package)}\b[^\n#;]*", re.MULTILINE | re.IGNORECASE
+                rf"^(?P<name>{re.escape(req.package)}(?:\[[^\]]*\])?)(?![\w.\-])"
+                r"(?P<spec>[^#;\n]*?)(?P<tail>\s*(?:[#;].*)?)$",
+                re.MULTILINE | re.IGNORECASE,
             )
             if new_spec == "":  # add the missing package
                 if pattern.search(text):
@@ -228,5 +231,6 @@ class Dependency:
                     + "\n"
                 }
             if pattern.search(text):
-                return {path: pattern.sub(f"{req.package}{new_spec}", text, count=1)}
+                pinned = pattern.sub(lambda m: f"{m['name']}{new_spec}{m['tail']}", text, count=1)
+                return {path: pinned}
         return {}
