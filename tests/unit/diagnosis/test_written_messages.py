@@ -13,11 +13,13 @@ from recoverops.diagnosis import Checkout, diagnose_text
 from recoverops.diagnosis.patch import apply, parse
 from recoverops.taxonomy import Category
 
-PIP_LOG = """$ pip install -r requirements.txt
-Collecting flask==2.3.3
-ERROR: Could not find a version that satisfies the requirement requests==9.9.9 (from versions: 2.30.0, 2.31.0, 2.32.0rc1)
-ERROR: No matching distribution found for requests==9.9.9
-"""
+PIP_LOG = (
+    "$ pip install -r requirements.txt\n"
+    "Collecting flask==2.3.3\n"
+    "ERROR: Could not find a version that satisfies the requirement requests==9.9.9"
+    " (from versions: 2.30.0, 2.31.0, 2.32.0rc1)\n"
+    "ERROR: No matching distribution found for requests==9.9.9\n"
+)
 PERMISSION_LOG = """Run actions/github-script@v7
 RequestError [HttpError]: Resource not accessible by integration
 Error: Unhandled error: HttpError: Resource not accessible by integration
