@@ -114,7 +114,7 @@ class Compilation:
             return None
         errors = [c for c in context.of_kind("source") if c.severity == "error"]
         if not errors:
-            return None
+            return _installed_package_fails(context)
         files: list[str | None] = []
         for error in errors[:3]:
             files.append(context.resolve(error.file or ""))
@@ -151,6 +151,53 @@ class Compilation:
                 if name and name["name"] in sys.stdlib_module_names:
                     edits[path] = add_python_import(text, name["name"])
         return edits
+
+
+_INSTALLED_FRAME = re.compile(
+    r'File "[^"]*/(?:site|dist)-packages/(?P<package>[A-Za-z_][\w]*)[/"]'
+    r"|/tmp/pip-build-\w+/(?P<building>[\w.\-]+)/"
+)
+_PY_SYNTAX = re.compile(r"^(?:E\s+)?SyntaxError\b")
+REQUIREMENTS = ("requirements.txt", "setup.py", "pyproject.toml", "setup.cfg", "tox.ini")
+
+
+def _installed_package_fails(context: FixContext) -> FixProposal | None:
+    """Python cannot even parse an installed package: that release does not support this
+    interpreter, and the fix is a pin of the package, not an edit of the project's code."""
+    package = None
+    for _, line in context.text.lines():
+        frame = _INSTALLED_FRAME.search(line)
+        if frame:
+            package = frame["package"] or frame["building"]
+        elif package and _PY_SYNTAX.match(line.strip()):
+            break
+    else:
+        return None
+    if package is None:
+        return None
+    if context.checkout is not None:
+        declaring = [
+            path
+            for path in context.checkout.files
+            if path.rsplit("/", 1)[-1] in REQUIREMENTS
+            or re.search(r"requirements[\w.\-]*\.txt$", path)
+        ]
+        files = unique([p for p in declaring if package in (context.read(p) or "")] + declaring)
+    else:
+        files = REQUIREMENTS
+    return FixProposal(
+        kind="dependency",
+        files=files,
+        explanation=(
+            f"Python cannot parse the installed package `{package}`: the release installed does "
+            "not support this Python version."
+        ),
+        confidence=0.6,
+        actions=(
+            f"pin {package} to the last release that supports this Python (e.g. `{package}<X`)",
+            "or drop this Python version from the build matrix",
+        ),
+    )
 
 
 def add_java_import(text: str, qualified: str) -> str:
