@@ -176,13 +176,15 @@ def _installed_package_fails(context: FixContext) -> FixProposal | None:
     if package is None:
         return None
     if context.checkout is not None:
-        declaring = [
+        declaring: list[str | None] = [
             path
             for path in context.checkout.files
             if path.rsplit("/", 1)[-1] in REQUIREMENTS
             or re.search(r"requirements[\w.\-]*\.txt$", path)
         ]
-        files = unique([p for p in declaring if package in (context.read(p) or "")] + declaring)
+        files = unique(
+            [p for p in declaring if p and package in (context.read(p) or "")] + declaring
+        )
     else:
         files = REQUIREMENTS
     return FixProposal(
