@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -69,7 +70,7 @@ def with_edits(proposal: FixProposal, context: FixContext, edits: dict[str, str]
     )
 
 
-def unique(paths: list[str | None]) -> tuple[str, ...]:
+def unique(paths: Iterable[str | None]) -> tuple[str, ...]:
     seen: dict[str, None] = {}
     for path in paths:
         if path and path not in seen:

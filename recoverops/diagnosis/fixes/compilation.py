@@ -176,14 +176,14 @@ def _installed_package_fails(context: FixContext) -> FixProposal | None:
     if package is None:
         return None
     if context.checkout is not None:
-        declaring: list[str | None] = [
+        declaring: list[str] = [
             path
             for path in context.checkout.files
             if path.rsplit("/", 1)[-1] in REQUIREMENTS
             or re.search(r"requirements[\w.\-]*\.txt$", path)
         ]
         files = unique(
-            [p for p in declaring if p and package in (context.read(p) or "")] + declaring
+            [p for p in declaring if package in (context.read(p) or "")] + declaring
         )
     else:
         files = REQUIREMENTS
