@@ -182,9 +182,7 @@ def _installed_package_fails(context: FixContext) -> FixProposal | None:
             if path.rsplit("/", 1)[-1] in REQUIREMENTS
             or re.search(r"requirements[\w.\-]*\.txt$", path)
         ]
-        files = unique(
-            [p for p in declaring if package in (context.read(p) or "")] + declaring
-        )
+        files = unique([p for p in declaring if package in (context.read(p) or "")] + declaring)
     else:
         files = REQUIREMENTS
     return FixProposal(
