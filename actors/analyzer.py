@@ -11,6 +11,7 @@ incident's context from the store's history, and records exactly that:
                                          signature: the same category and failure-chunk
                                          templates (the fingerprint without its target)
     other_incidents_of_target            how many other incidents the same job has (capped)
+    history                              new or recurring, how often (`diagnosis.history`)
     signature                            whether the signature could be read back: the
                                          templates recomputed from the stored evidence
                                          reproduce the incident's fingerprint
@@ -27,6 +28,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from recoverops.diagnosis.history import history
 from recoverops.incidents import IncidentStatus, fingerprint
 from recoverops.logs.templates import mask, template_id
 from recoverops.settings import Settings
@@ -89,7 +91,7 @@ def incident_context(store: Store, incident: StoredIncident) -> dict[str, Any]:
             for other in store.incidents_by_fingerprint(fingerprints)[:MAX_LISTED]
         ]
     same_target = store.list_incidents(target=incident.target, limit=MAX_PAGE_SIZE).items
-    return {
+    context = {
         "occurrences": incident.occurrences,
         "first_seen": incident.first_seen.isoformat(),
         "last_seen": incident.last_seen.isoformat(),
@@ -97,6 +99,7 @@ def incident_context(store: Store, incident: StoredIncident) -> dict[str, Any]:
         "same_failure_elsewhere": elsewhere,
         "other_incidents_of_target": len([i for i in same_target if i.id != incident.id]),
     }
+    return {**context, "history": history(context)}
 
 
 def failure_templates(incident: StoredIncident) -> frozenset[str]:

@@ -35,6 +35,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from recoverops.analysis import Analysis
 from recoverops.connectors import fetch_log, log_sources
 from recoverops.detector import analyze_text
+from recoverops.diagnosis import diagnose
 from recoverops.outage import Outage
 from recoverops.queue import Message, open_queue
 from recoverops.settings import Settings
@@ -233,6 +234,7 @@ class Detector:
         analysis = analyze_text(text, window_lines=self._window)
         if self._refine is not None:  # falls back to the rules' analysis by itself
             analysis = self._refine(analysis)
+        analysis = diagnose(analysis, text=text)  # root cause and fix, kept in the stored JSON
         self._at("analyzed", event_id)
         return analysis
 

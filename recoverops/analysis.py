@@ -64,6 +64,9 @@ class Analysis:
     # which classifier gave the verdict: "rules", or "model:<name>/<version>".
     anomaly: float | None = None
     decided_by: str = "rules"
+    # The root cause (`recoverops.diagnosis`): the failing components, why, and how sure. Like
+    # `fix`, typed by the diagnosis and shown through its own `to_json`.
+    root_cause: Any = None
 
     def to_json(self) -> dict[str, Any]:
         """The stable JSON shape of `recoverops analyze --json` and the HTTP API."""
@@ -73,7 +76,7 @@ class Analysis:
             "confidence": round(self.confidence, 3),
             "summary": self.summary,
             "evidence": [{"line": e.line, "text": e.text} for e in self.evidence],
-            "fix": self.fix,
+            "fix": _json(self.fix),
             "log_format": self.log_format,
             "failing_step": (
                 None
@@ -89,4 +92,9 @@ class Analysis:
             "signatures": sorted({h.signature for h in self.hits if h.location != "log"}),
             "anomaly": None if self.anomaly is None else round(self.anomaly, 3),
             "decided_by": self.decided_by,
+            "root_cause": _json(self.root_cause),
         }
+
+
+def _json(value: Any) -> Any:
+    return value.to_json() if hasattr(value, "to_json") else value

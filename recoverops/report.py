@@ -23,6 +23,7 @@ def render_report(*, name: str, text: str, analysis: Analysis, context: int = 2)
         out.append(
             f"  failed in:  {step.command or step.name} (lines {step.start}-{step.end}{code})"
         )
+    out.extend(_diagnosis_lines(analysis))
     if not analysis.evidence:
         out.append("  evidence:   none found")
         return "\n".join(out) + "\n"
@@ -38,3 +39,22 @@ def render_report(*, name: str, text: str, analysis: Analysis, context: int = 2)
             shown = redact(doc.clean(number))[:300]
             out.append(f"    {marker} {number:>{width}} | {shown}")
     return "\n".join(out) + "\n"
+
+
+def _diagnosis_lines(analysis: Analysis) -> list[str]:
+    """The root cause and the fix, briefly: what an operator reads before the evidence."""
+    out: list[str] = []
+    cause = analysis.root_cause.to_json() if analysis.root_cause is not None else None
+    if cause is not None:
+        out.append(
+            f"  root cause: {cause['explanation'][:400]}  (confidence {cause['confidence']:.2f})"
+        )
+    fix = analysis.fix.to_json() if hasattr(analysis.fix, "to_json") else None
+    if fix is not None:
+        files = ", ".join(fix["files"][:3]) or "no file named"
+        out.append(f"  fix:        {fix['kind']}: {files}  (confidence {fix['confidence']:.2f})")
+        out.extend(f"    - {action[:200]}" for action in fix["actions"][:3])
+        if fix["patch"]:
+            out.append("    patch (validated):")
+            out.extend(f"      {line}" for line in fix["patch"].splitlines()[:40])
+    return out

@@ -30,6 +30,7 @@ from recoverops.cli.common import (
     whole_number,
 )
 from recoverops.detector import analyze_text
+from recoverops.diagnosis import diagnose
 from recoverops.errors import ConfigurationError, InputError
 from recoverops.inputs import read_log, read_stream
 from recoverops.report import render_report
@@ -65,6 +66,13 @@ def register(commands: Any) -> None:
             "the log of the last passing run of the same job: lines it printed too are not\n"
             "offered as evidence (every PATH is compared with it)"
         ),
+    )
+    parser.add_argument(
+        "--repo",
+        type=Path,
+        default=None,
+        metavar="PATH",
+        help="a checkout of the failing repository: fixes then carry a validated patch",
     )
     parser.add_argument(
         "--context",
@@ -156,6 +164,9 @@ def run(args: argparse.Namespace) -> int:
         except InputError as exc:
             say(f"--passing: {exc}")
             return EXIT_USAGE
+    if args.repo is not None and not args.repo.is_dir():
+        say(f"--repo {args.repo}: not a directory")
+        return EXIT_USAGE
     champion = _champion(settings)
     failed = False
     out: TextIO = sys.stdout
@@ -180,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if champion is not None:
             analysis = champion(analysis)
+        analysis = diagnose(analysis, text=text, repo=args.repo)
         if args.json:
             out.write(json.dumps({"input": name, **analysis.to_json()}) + "\n")
         else:

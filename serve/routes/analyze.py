@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter
 
 from recoverops.detector import analyze_text
+from recoverops.diagnosis import diagnose
 from recoverops.errors import InputError
 from recoverops.inputs import decode_log
 
@@ -34,7 +35,8 @@ def analyze(body: LogBody, services: ServicesDep) -> dict[str, Any]:
 
     The answer has the shape of `recoverops analyze --json`: category, confidence, summary,
     evidence (1-based line numbers of the log as sent), failing step and signatures, the anomaly
-    score and which classifier decided (`decided_by`: "rules" or "model:<name>/<version>").
+    score and which classifier decided (`decided_by`: "rules" or "model:<name>/<version>"), the
+    root cause and the best fix proposal.
     """
     if body.media_type == JSON:
         log = parse_json_object(body.raw).get("log")
@@ -62,6 +64,7 @@ def analyze(body: LogBody, services: ServicesDep) -> dict[str, Any]:
         )
         if services.refine is not None:  # the served model, when there is one; never fails
             analysis = services.refine(analysis)
+        analysis = diagnose(analysis, text=text)
     finally:
         services.analyze_slots.release()
     return analysis.to_json()

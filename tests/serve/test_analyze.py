@@ -11,6 +11,7 @@ from fastapi.testclient import TestClient
 
 from recoverops.analysis import Analysis
 from recoverops.detector import analyze_text
+from recoverops.diagnosis import diagnose
 from recoverops.redaction import MASK
 from recoverops.serve import create_app
 from tests.planted_secrets import leaks, plant
@@ -30,7 +31,8 @@ def test_a_log_as_text_gets_the_analysis_the_cli_gives(sqlite_client: TestClient
 
     assert response.status_code == 200
     answer = response.json()
-    assert answer == analyze_text(raw.decode()).to_json()
+    text = raw.decode()
+    assert answer == diagnose(analyze_text(text), text=text).to_json()
     assert answer["category"] == "build.test"
     assert any("<<< FAILURE!" in evidence["text"] for evidence in answer["evidence"])
 

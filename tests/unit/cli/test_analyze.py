@@ -35,6 +35,7 @@ JSON_KEYS = {
     "signatures",
     "anomaly",
     "decided_by",
+    "root_cause",
 }
 # A line no shipped signature knows; the operator folder below teaches it.
 CUSTOM_LINE = "FLUXCAPACITOR E42: chrono drift exceeds tolerance on node dmc-12"
@@ -474,3 +475,45 @@ def test_a_missing_passing_log_is_bad_usage_with_a_message(
     assert code == 2
     assert out == ""
     assert "--passing" in err and "nope.log" in err
+
+
+def test_json_carries_the_root_cause_and_a_typed_fix(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = run(capsys, monkeypatch, "--json", str(FLAKE8))
+    [result] = json_lines(out)
+    assert code == 0
+    first = result["root_cause"]["components"][0]
+    assert (first["kind"], first["name"], first["file"], first["line"]) == (
+        "source",
+        "num_guess.py:4",
+        "num_guess.py",
+        4,
+    )
+    assert "num_guess.py:4" in result["root_cause"]["explanation"]
+    fix = result["fix"]
+    assert set(fix) == {"kind", "files", "patch", "actions", "explanation", "confidence"}
+    assert fix["kind"] == "lint" and fix["files"][:1] == ["num_guess.py"]
+    assert fix["patch"] is None  # no --repo: files and actions only
+
+
+def test_repo_gives_the_fix_a_patch_and_the_report_shows_it(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "num_guess.py").write_text("\n".join(f"x{n} = {n}" for n in range(1, 44)))
+    code, out, _ = run(capsys, monkeypatch, "--json", "--repo", str(tmp_path), str(FLAKE8))
+    [result] = json_lines(out)
+    assert code == 0
+    assert result["fix"]["patch"].startswith("--- a/num_guess.py\n+++ b/num_guess.py\n")
+
+    code, out, _ = run(capsys, monkeypatch, "--repo", str(tmp_path), str(FLAKE8))
+    assert code == 0
+    assert "  root cause: " in out and "  fix:        lint: num_guess.py" in out
+    assert "patch (validated):" in out
+
+
+def test_repo_that_is_not_a_directory_is_bad_usage(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    code, out, err = run(capsys, monkeypatch, "--repo", str(tmp_path / "nowhere"), str(FLAKE8))
+    assert code == 2 and out == "" and "not a directory" in err

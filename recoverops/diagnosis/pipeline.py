@@ -1,0 +1,98 @@
+"""The analyzer's second half, without an LLM: from an analysis and its log to the root cause and
+a validated fix proposal.
+
+    finders (tests, locations, dependencies, resources, credentials) ─► rank ─► explain
+    fixers (dependency, compilation, lint, test, kubernetes, ci_config) ─► validate ─► best
+
+A finder or fixer that fails is logged and skipped; the others go on. A proposal whose patch
+does not validate keeps its files and actions and loses the patch, with the reason said.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from pathlib import Path
+
+from recoverops.analysis import Analysis
+from recoverops.diagnosis.explain import explain, rank
+from recoverops.diagnosis.finders import FINDERS
+from recoverops.diagnosis.fixes import FIXERS, FixContext
+from recoverops.diagnosis.model import Component, FixProposal, RootCause
+from recoverops.diagnosis.repo import Checkout
+from recoverops.diagnosis.text import FailureText
+from recoverops.diagnosis.validate import validate
+from recoverops.redaction import Redactor
+
+logger = logging.getLogger(__name__)
+
+
+def find_components(text: FailureText) -> list[Component]:
+    found: list[Component] = []
+    for name, finder in FINDERS.items():
+        try:
+            found += finder.find(text)
+        except Exception:  # one finder's bug must not cost the others' findings
+            logger.exception("finder %s failed", name)
+    return found
+
+
+def propose_fixes(context: FixContext) -> list[FixProposal]:
+    """Every fixer's validated proposal, in the fixers' order of preference."""
+    proposals: list[FixProposal] = []
+    for name, fixer in FIXERS.items():
+        try:
+            proposal = fixer.propose(context)
+        except Exception:
+            logger.exception("fixer %s failed", name)
+            continue
+        if proposal is None:
+            continue
+        verdict = validate(proposal)
+        if not verdict.ok:
+            proposal = replace(
+                proposal,
+                patch=None,
+                originals={},
+                explanation=f"{proposal.explanation} (No patch: {verdict.reason}.)",
+                confidence=proposal.confidence * 0.8,
+            )
+        proposals.append(proposal)
+    return proposals
+
+
+def diagnose_text(
+    analysis: Analysis, *, text: str, checkout: Checkout | None = None
+) -> tuple[RootCause, list[FixProposal]]:
+    failure = FailureText.of(text, analysis)
+    components = rank(find_components(failure), failure)
+    root_cause = explain(analysis, components)
+    context = FixContext(analysis=analysis, text=failure, components=components, checkout=checkout)
+    return root_cause, propose_fixes(context)
+
+
+def diagnose(analysis: Analysis, *, text: str, repo: Path | None = None) -> Analysis:
+    """`analysis` with its root cause and its best fix proposal (None when no fixer has one)."""
+    checkout = Checkout(repo) if repo is not None else None
+    root_cause, proposals = diagnose_text(analysis, text=text, checkout=checkout)
+    fix = proposals[0] if proposals else None
+    # The finders read the raw log: what they quote is masked like the evidence before it leaves.
+    redact = Redactor.for_log(text)
+    return replace(
+        analysis,
+        root_cause=masked_root_cause(root_cause, redact),
+        fix=None if fix is None else masked_fix(fix, redact),
+    )
+
+
+def masked_root_cause(root_cause: RootCause, redact: Redactor) -> RootCause:
+    components = tuple(
+        replace(c, name=redact(c.name), detail=redact(c.detail)) for c in root_cause.components
+    )
+    return replace(root_cause, components=components, explanation=redact(root_cause.explanation))
+
+
+def masked_fix(fix: FixProposal, redact: Redactor) -> FixProposal:
+    """`fix` with its words masked; its patch is made from the checkout's files, not the log, and
+    must still apply, so it is left as validated."""
+    return replace(fix, explanation=redact(fix.explanation), actions=redact.lines(fix.actions))
