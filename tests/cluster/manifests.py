@@ -67,7 +67,9 @@ def pod_specs(doc: dict[str, Any]) -> Iterator[dict[str, Any]]:
 
 def ray_versions(doc: dict[str, Any]) -> list[str]:
     spec = doc["spec"]
-    return [spec[key]["rayVersion"] for key in ("rayClusterConfig", "rayClusterSpec") if key in spec]
+    return [
+        spec[key]["rayVersion"] for key in ("rayClusterConfig", "rayClusterSpec") if key in spec
+    ]
 
 
 @cache
@@ -126,3 +128,44 @@ _CloudFormationLoader.add_multi_constructor("!", _intrinsic)
 def cloudformation(path: Path) -> dict[str, Any]:
     template: dict[str, Any] = yaml.load(path.read_text(), Loader=_CloudFormationLoader)
     return template
+
+
+CRD_FILES = ("ray.io_rayclusters.yaml", "ray.io_rayservices.yaml", "ray.io_rayjobs.json")
+CRD_NAMES = ("rayclusters.ray.io", "rayservices.ray.io", "rayjobs.ray.io")
+
+
+def run_kubectl(
+    kubeconfig: Path, *args: str, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [kubectl(), f"--kubeconfig={kubeconfig}", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
+def install_crds(kubeconfig: Path) -> None:
+    """KubeRay's vendored CRDs, established. Server-side apply: the CRDs are larger than the
+    256 KiB annotation a client-side apply would keep of them."""
+    for name in CRD_FILES:
+        done = run_kubectl(
+            kubeconfig, "apply", "--server-side", "--force-conflicts", "-f", str(CRDS / name)
+        )
+        if done.returncode != 0:
+            raise AssertionError(f"{name} did not install:\n{done.stderr}")
+    done = run_kubectl(
+        kubeconfig,
+        "wait",
+        "--for=condition=Established",
+        "--timeout=120s",
+        *(f"crd/{name}" for name in CRD_NAMES),
+    )
+    if done.returncode != 0:
+        raise AssertionError(f"the CRDs are not established:\n{done.stderr}")
+
+
+def as_yaml(docs: list[dict[str, Any]]) -> str:
+    return yaml.safe_dump_all(docs, sort_keys=False)

@@ -5,6 +5,7 @@ one Ray Serve accepts for the applications its builders build."""
 
 from __future__ import annotations
 
+import importlib
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -110,12 +111,16 @@ def test_the_policy_is_valid_and_where_the_settings_say(overlay: str) -> None:
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_the_settings_are_recoverops_settings(overlay: str) -> None:
+def test_the_settings_are_recoverops_settings(
+    overlay: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     settings = config_map(documents(overlay), "recoverops-settings")
     fields = {f"RECOVEROPS_{name.upper()}" for name in Settings.model_fields}
     assert set(settings) <= fields, f"no such setting: {sorted(set(settings) - fields)}"
-    # Valid values: Settings reads them as it would from the Pod's environment.
-    Settings(**{key.removeprefix("RECOVEROPS_").lower(): value for key, value in settings.items()})
+    for key, value in settings.items():  # as the Pod's environment has them
+        monkeypatch.setenv(key, value)
+    loaded = Settings()
+    assert str(loaded.policy) == settings["RECOVEROPS_POLICY"]
 
 
 @pytest.fixture(scope="module")
@@ -181,9 +186,13 @@ def test_serve_accepts_the_config_for_the_applications_it_builds(
     assert pipeline.num_replicas == 1 and pipeline.autoscaling_config is None
 
 
-def test_a_builder_refuses_an_argument_it_does_not_know(builders: None) -> None:
-    import recoverops_kuberay
+def kuberay_builders() -> Any:
+    """cluster/recoverops_kuberay.py, imported as Serve imports it (by name, from the path)."""
+    return importlib.import_module("recoverops_kuberay")
 
+
+def test_a_builder_refuses_an_argument_it_does_not_know(builders: None) -> None:
+    recoverops_kuberay = kuberay_builders()
     with pytest.raises(ValueError, match="unknown application argument.*classifer"):
         recoverops_kuberay.ingress({"classifer": "classifier"})
 
@@ -191,8 +200,7 @@ def test_a_builder_refuses_an_argument_it_does_not_know(builders: None) -> None:
 def test_a_builder_names_each_invalid_setting(
     builders: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import recoverops_kuberay
-
+    recoverops_kuberay = kuberay_builders()
     monkeypatch.setenv("RECOVEROPS_MAX_LOG_BYTES", "lots")
     with pytest.raises(ValueError, match="invalid RECOVEROPS_.*max_log_bytes"):
         recoverops_kuberay.classifier({})
