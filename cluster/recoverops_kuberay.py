@@ -91,7 +91,7 @@ class Pipeline:
     def check_health(self) -> None:
         """Serve's periodic health check: the retrainer answers (the supervisor restarts its own
         pool's actors)."""
-        self._ray.get(self._retrainer.ping.remote(), timeout=30)
+        self._ray.get(self._retrainer.ping.remote(), timeout=10)
 
 
 def pipeline(args: Mapping[str, Any]) -> Any:
