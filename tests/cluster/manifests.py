@@ -3,6 +3,7 @@ pins, the project's version and Ray requirement."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -147,12 +148,48 @@ def run_kubectl(
     )
 
 
+def for_old_server(node: Any) -> Any:
+    """A CRD as the tests' API server (Kubernetes 1.20) can hold it, checking the same fields
+    and types. KubeRay 1.7 targets newer servers; two parts of its schemas are refused by 1.20,
+    and neither says which fields exist or of what type:
+    - `x-kubernetes-validations` (CEL rules, Kubernetes 1.23+) is no schema field there;
+    - `default: ""` (the names inside embedded Pod templates, from Kubernetes 1.27's API types)
+      is read as a null default and refused. Without it, a list-map key (the `name` of an
+      `imagePullSecrets` item) must be required instead, which 1.27 made optional."""
+    if isinstance(node, list):
+        return [for_old_server(item) for item in node]
+    if not isinstance(node, dict):
+        return node
+    schema = {
+        key: for_old_server(value)
+        for key, value in node.items()
+        if key != "x-kubernetes-validations" and not (key == "default" and value == "")
+    }
+    items = schema.get("items")
+    if "x-kubernetes-list-map-keys" in schema and isinstance(items, dict):
+        keys = [
+            key
+            for key in schema["x-kubernetes-list-map-keys"]
+            if "default" not in items.get("properties", {}).get(key, {})
+        ]
+        required = items.get("required", [])
+        items["required"] = required + [key for key in keys if key not in required]
+    return schema
+
+
 def install_crds(kubeconfig: Path) -> None:
     """KubeRay's vendored CRDs, established. Server-side apply: the CRDs are larger than the
     256 KiB annotation a client-side apply would keep of them."""
     for name in CRD_FILES:
+        crd = for_old_server(yaml.safe_load((CRDS / name).read_text()))
         done = run_kubectl(
-            kubeconfig, "apply", "--server-side", "--force-conflicts", "-f", str(CRDS / name)
+            kubeconfig,
+            "apply",
+            "--server-side",
+            "--force-conflicts",
+            "-f",
+            "-",
+            stdin=json.dumps(crd),
         )
         if done.returncode != 0:
             raise AssertionError(f"{name} did not install:\n{done.stderr}")
