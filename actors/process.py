@@ -7,7 +7,8 @@
                                    marked processed, no incident; see `jobs`)
 
 The incident is stored open ("detected"); the analyzer (`analyzer.analyze_incident`) takes it
-through the analyze stage to `analyzed`.
+through the analyze stage to `analyzed`, or to `logs_unavailable` when its log was not read
+(`log_retry` fetches it again later).
 
 The incident keeps the analysis's model feature row too, so operator feedback on it becomes a
 training example (`recoverops.training.incident_data`) without the log being kept.
@@ -71,9 +72,9 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
         detail = {"kind": event.kind, "target": job.target, "why": job.why}
         store.audit(DETECTOR, COVERED_VERB, subject=f"event:{event.id}", detail=detail)
         return Outcome(event_id, "covered")
-    analysis, available = _analyze_job(job, fetch=fetch, analyze=analyze)
+    analysis, available = analyze_job(job, fetch=fetch, analyze=analyze)
     upsert = store.upsert_incident(
-        fingerprint(target=job.target, template_ids=analysis.templates, run=_run_of(event, job)),
+        incident_fingerprint(event, job, analysis),
         target=job.target,
         category=analysis.category,
         source=event.source,
@@ -91,6 +92,11 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
         category=incident.category,
         logs_available=available,
     )
+
+
+def incident_fingerprint(event: StoredEvent, job: JobIdentity, analysis: Analysis) -> str:
+    """The fingerprint of the incident of this event's failure, as `analysis` found it."""
+    return fingerprint(target=job.target, template_ids=analysis.templates, run=_run_of(event, job))
 
 
 def _run_of(event: StoredEvent, job: JobIdentity) -> str:
@@ -112,7 +118,8 @@ def unavailable_analysis(reason: str) -> Analysis:
     )
 
 
-def _analyze_job(job: JobIdentity, *, fetch: Fetch, analyze: Analyze) -> tuple[Analysis, bool]:
+def analyze_job(job: JobIdentity, *, fetch: Fetch, analyze: Analyze) -> tuple[Analysis, bool]:
+    """The job's log analyzed, and whether it was (False: the analysis says why it was not)."""
     if job.ref is None:
         return unavailable_analysis(f"logs unavailable: {job.why}"), False
     log = fetch(job.ref)
