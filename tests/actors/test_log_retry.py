@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from functools import partial
-from pathlib import Path
 
 import pytest
 
@@ -20,7 +19,7 @@ from recoverops.detector import analyze_text
 from recoverops.incidents import IncidentStatus, LogRetrySchedule
 from recoverops.queue import open_queue
 from recoverops.settings import Settings
-from recoverops.store import Store
+from recoverops.store import Store, StoredIncident
 from tests.actors.conftest import (
     BLOB,
     GitHub,
@@ -53,9 +52,15 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def timed_store(settings: Settings, clock: Clock) -> Iterator[Store]:
-    opened = Store.open(settings, clock=clock)
+@pytest.fixture(params=("sqlite", "postgresql"))
+def timed_store(
+    request: pytest.FixtureRequest, settings: Settings, clock: Clock
+) -> Iterator[Store]:
+    """A store on each backend in turn (claims lock rows on PostgreSQL), on the test's clock."""
+    backend: Settings = request.getfixturevalue(f"{request.param}_settings")
+    opened = Store.open(
+        settings.model_copy(update={"database_url": backend.database_url}), clock=clock
+    )
     yield opened
     opened.close()
 
@@ -187,35 +192,30 @@ def test_a_due_try_is_claimed_by_one_detector_only(
 
 
 def test_the_detector_loop_retries_until_the_token_works(
-    tmp_path: Path, settings: Settings, github: GitHub
+    settings: Settings, github: GitHub, store: Store
 ) -> None:
-    store = Store.open(settings)
     github.api.route(logs_path(failure_body()), BAD_TOKEN)
     event_id = store_failure(store, failure_body())
     enqueue(open_queue(settings, store), event_id)
+
+    def stored() -> int | None:
+        event = store.get_event(event_id)
+        return None if event is None else event.incident_id
+
+    def analyzed(incident_id: int) -> StoredIncident | None:
+        incident = store.get_incident(incident_id)
+        return incident if incident and incident.status is IncidentStatus.ANALYZED else None
+
     schedule = LogRetrySchedule(first=timedelta(milliseconds=20), attempts=100)
     config = DetectorConfig(idle_wait=0.01, log_retry_every=0.01, log_retry=schedule)
     detector = Detector(settings, name="retrier", config=config)
     try:
-        event = wait_for(
-            lambda: (e := store.get_event(event_id)) is not None and e.incident_id and e,
-            what="the incident",
-        )
-        incident_id = event.incident_id
-        assert incident_id is not None
+        incident_id = wait_for(stored, what="the incident")
         wait_for(lambda: detector.stats()["log_retries"] >= 1, what="a try while the token is bad")
         github.serve(failure_body())  # the token works again
-        incident = wait_for(
-            lambda: (
-                (i := store.get_incident(incident_id)) is not None
-                and i.status is IncidentStatus.ANALYZED
-                and i
-            ),
-            what="the incident analyzed",
-        )
+        incident = wait_for(partial(analyzed, incident_id), what="the incident analyzed")
     finally:
         stats = detector.stop()
-        store.close()
 
     assert incident.category.value == "deploy.network"
     assert stats["logs_recovered"] == 1

@@ -108,7 +108,7 @@ def test_incidents_stored_before_0007_keep_grouping_their_failures(
             command.downgrade(alembic_config(store_settings, connection=connection), "0006")
         with engine.connect() as connection:
             rows = connection.execute(sa.select(_INCIDENTS.c.id, _INCIDENTS.c.fingerprint))
-            fingerprints = {incident_id: print_ for incident_id, print_ in rows}
+            fingerprints = {row.id: row.fingerprint for row in rows}
         assert fingerprints[last] == _legacy(target, Category.DEPLOY_NETWORK, templates)
     finally:
         engine.dispose()
