@@ -65,9 +65,9 @@ def retry_log(store: Store, retry: LogRetry, *, fetch: Fetch, analyze: Analyze) 
     if not available:
         store.log_retry_failed(retry.incident_id, attempt=retry.attempt, reason=analysis.summary)
         return RetryOutcome(retry.incident_id, retry.attempt, "unavailable")
-    landed = store.land_log_retry(
+    landed = store.land_log(
         retry.incident_id,
-        attempt=retry.attempt,
+        note=f"try {retry.attempt}: log fetched and analyzed",
         fingerprint=incident_fingerprint(event, job, analysis),
         analysis=analysis,
         features=feature_row(analysis),

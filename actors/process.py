@@ -2,7 +2,8 @@
 
     stored event ─► job identity ─► fetch log ─► analyze ─► fingerprint ─► upsert incident
                                   (unavailable: an incident of that job run that says why,
-                                   category unknown)
+                                   category unknown; a later delivery of the run that brings
+                                   its log lands the analysis on that incident)
                                   (covered: the event echoes its jobs' own events; recorded,
                                    marked processed, no incident; see `jobs`)
 
@@ -27,7 +28,7 @@ from typing import Literal
 from recoverops.analysis import Analysis
 from recoverops.connectors import JobRef, LogResult
 from recoverops.errors import RecoverOpsError
-from recoverops.incidents import fingerprint
+from recoverops.incidents import IncidentStatus, fingerprint
 from recoverops.models.features import feature_row
 from recoverops.redaction import redact_text
 from recoverops.store import Store, StoredEvent
@@ -73,6 +74,8 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
         store.audit(DETECTOR, COVERED_VERB, subject=f"event:{event.id}", detail=detail)
         return Outcome(event_id, "covered")
     analysis, available = analyze_job(job, fetch=fetch, analyze=analyze)
+    if available:
+        _land_on_waiting(store, event, job, analysis)
     upsert = store.upsert_incident(
         incident_fingerprint(event, job, analysis),
         target=job.target,
@@ -97,6 +100,24 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
 def incident_fingerprint(event: StoredEvent, job: JobIdentity, analysis: Analysis) -> str:
     """The fingerprint of the incident of this event's failure, as `analysis` found it."""
     return fingerprint(target=job.target, template_ids=analysis.templates, run=_run_of(event, job))
+
+
+def _land_on_waiting(
+    store: Store, event: StoredEvent, job: JobIdentity, analysis: Analysis
+) -> None:
+    """A job run's log that comes with a later delivery (a replay, a redelivery) lands on the
+    run's incident if that one waits for its log, as a retry's would; the occurrence is then
+    counted on it under the failure's fingerprint."""
+    waiting = fingerprint(target=job.target, template_ids=(), run=_run_of(event, job))
+    for incident in store.incidents_by_fingerprint([waiting]):
+        if incident.status is IncidentStatus.LOGS_UNAVAILABLE:
+            store.land_log(
+                incident.id,
+                note=f"log fetched and analyzed with event {event.id}",
+                fingerprint=incident_fingerprint(event, job, analysis),
+                analysis=analysis,
+                features=feature_row(analysis),
+            )
 
 
 def _run_of(event: StoredEvent, job: JobIdentity) -> str:

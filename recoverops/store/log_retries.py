@@ -94,22 +94,22 @@ def landed(
     session: Session,
     incident_id: int,
     *,
-    attempt: int,
+    note: str,
     fingerprint: str,
     analysis: dict[str, Any],
     features: dict[str, Any] | None,
     at: datetime,
 ) -> StoredIncident | None:
-    """The log came: its analysis replaces the unavailable one on the same incident, which takes
-    the failure's fingerprint so that its recurrences find it. None when the incident is no
-    longer waiting for its log (resolved by hand meanwhile, or landed by another detector)."""
+    """The log came (`note` says how): its analysis replaces the unavailable one on the same
+    incident, which takes the failure's fingerprint so that its recurrences find it. None when
+    the incident no longer waits for its log (resolved by hand meanwhile, or landed already)."""
     row = _locked(session, incident_id)
     if row is None or row.status != IncidentStatus.LOGS_UNAVAILABLE.value:
         return None
     holder = session.execute(
         select(IncidentRow.id).where(IncidentRow.fingerprint == fingerprint)
     ).scalar_one_or_none()
-    detail = f"try {attempt}: log fetched and analyzed"
+    detail = note
     if holder is None or holder == row.id:
         row.fingerprint = fingerprint
     else:  # the same failure already has an incident: this one keeps its job run's fingerprint

@@ -183,11 +183,11 @@ class Store:
                 session, incident_id, attempt=attempt, reason=reason, at=self._clock()
             )
 
-    def land_log_retry(
+    def land_log(
         self,
         incident_id: int,
         *,
-        attempt: int,
+        note: str,
         fingerprint: str,
         analysis: Analysis,
         features: Mapping[str, Any] | None,
@@ -197,7 +197,7 @@ class Store:
             return log_retries.landed(
                 session,
                 incident_id,
-                attempt=attempt,
+                note=note,
                 fingerprint=fingerprint,
                 analysis=analysis.to_json(),
                 features=None if features is None else dict(features),

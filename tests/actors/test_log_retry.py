@@ -14,6 +14,7 @@ from recoverops.actors import analyze_incident, process_event
 from recoverops.actors.analyzer import failure_templates
 from recoverops.actors.detector import Detector, DetectorConfig
 from recoverops.actors.log_retry import retry_logs
+from recoverops.actors.process import Fetch
 from recoverops.connectors import Retry, fetch_log, log_sources
 from recoverops.detector import analyze_text
 from recoverops.incidents import IncidentStatus, LogRetrySchedule
@@ -158,6 +159,30 @@ def test_a_log_that_comes_back_lands_its_analysis_on_the_same_incident(
     assert recurred is not None and recurred.occurrences == 2
 
 
+def test_a_log_of_a_failure_that_has_its_incident_already_keeps_the_job_runs_fingerprint(
+    timed_store: Store, settings: Settings, github: GitHub, clock: Clock
+) -> None:
+    fetch = partial(fetch_log, sources=log_sources(settings, retry=Retry(max_attempts=1)))
+    other_run = github.serve(failure_body(job_id=5))  # the same job, an earlier run
+    earlier = store_failure(timed_store, other_run, received_at=clock.now)
+    first = process_event(timed_store, earlier, fetch=fetch, analyze=analyze_text).incident_id
+    github.api.route(logs_path(failure_body()), BAD_TOKEN, log_reply(github))
+    incident_id, _ = detect_unavailable(timed_store, settings, clock)
+    waiting = timed_store.get_incident(incident_id)
+    assert waiting is not None and first is not None and first != incident_id
+
+    timed_store.claim_log_retries(SCHEDULE)
+    clock.advance(30)
+    [tried] = retry_logs(timed_store, SCHEDULE, fetch=fetch, analyze=analyze_text)
+
+    assert tried.status == "analyzed"
+    analyzed = timed_store.get_incident(incident_id)
+    assert analyzed is not None and analyzed.status is IncidentStatus.ANALYZED
+    assert analyzed.fingerprint == waiting.fingerprint  # the failure's is the first incident's
+    notes = [e.detail for e in timed_store.incident_timeline(incident_id) if e.stage == "log_retry"]
+    assert notes == [f"try 1: log fetched and analyzed; the same failure as incident {first}"]
+
+
 def test_tries_stop_after_the_schedule_and_say_so(
     timed_store: Store, settings: Settings, github: GitHub, clock: Clock
 ) -> None:
@@ -176,6 +201,29 @@ def test_tries_stop_after_the_schedule_and_say_so(
     assert incident is not None and incident.status is IncidentStatus.LOGS_UNAVAILABLE
     last = timed_store.incident_timeline(incident_id)[-1]
     assert last.stage == "log_retry" and last.detail.endswith("replay the event to try again")
+
+    # Replayed while the token is still bad: the job run's incident gets its tries again.
+    assert replay(timed_store, fetch, clock) == incident_id
+    assert retry() == []
+    clock.advance(30)
+    assert [(t.incident_id, t.attempt) for t in retry()] == [(incident_id, 1)]
+
+    # Replayed once the token works: the log lands on the same incident.
+    github.serve(failure_body())
+    assert replay(timed_store, fetch, clock) == incident_id
+    analyzed = timed_store.get_incident(incident_id)
+    assert analyzed is not None and analyzed.status is IncidentStatus.ANALYZED
+    assert analyzed.occurrences == 3 and failure_templates(analyzed)
+
+
+def replay(store: Store, fetch: Fetch, clock: Clock) -> int | None:
+    """The failure delivered again (a new delivery id), detected and analyzed: its incident."""
+    event_id = store_failure(store, failure_body(), received_at=clock.now)
+    outcome = process_event(store, event_id, fetch=fetch, analyze=analyze_text)
+    incident_id: int | None = outcome.incident_id
+    if incident_id is not None:
+        analyze_incident(store, incident_id, event_id=event_id)
+    return incident_id
 
 
 def test_a_due_try_is_claimed_by_one_detector_only(
