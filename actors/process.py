@@ -107,17 +107,22 @@ def _land_on_waiting(
 ) -> None:
     """A job run's log that comes with a later delivery (a replay, a redelivery) lands on the
     run's incident if that one waits for its log, as a retry's would; the occurrence is then
-    counted on it under the failure's fingerprint."""
+    counted on it under the failure's fingerprint. When the failure has an incident already,
+    the occurrence is counted there, and the waiting incident's own retry fetches its log."""
     waiting = fingerprint(target=job.target, template_ids=(), run=_run_of(event, job))
-    for incident in store.incidents_by_fingerprint([waiting]):
-        if incident.status is IncidentStatus.LOGS_UNAVAILABLE:
-            store.land_log(
-                incident.id,
-                note=f"log fetched and analyzed with event {event.id}",
-                fingerprint=incident_fingerprint(event, job, analysis),
-                analysis=analysis,
-                features=feature_row(analysis),
-            )
+    failure = incident_fingerprint(event, job, analysis)
+    found = {i.fingerprint: i for i in store.incidents_by_fingerprint([waiting, failure])}
+    run_incident = found.get(waiting)
+    if run_incident is None or failure in found:
+        return
+    if run_incident.status is IncidentStatus.LOGS_UNAVAILABLE:
+        store.land_log(
+            run_incident.id,
+            note=f"log fetched and analyzed with event {event.id}",
+            fingerprint=failure,
+            analysis=analysis,
+            features=feature_row(analysis),
+        )
 
 
 def _run_of(event: StoredEvent, job: JobIdentity) -> str:
