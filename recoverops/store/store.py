@@ -22,6 +22,7 @@ from recoverops.store import (
     incident_pages,
     incidents,
     outbox,
+    positions,
     stages,
 )
 from recoverops.store.engine import create_store_engine
@@ -398,3 +399,21 @@ class Store:
     def mark_dead_letter_replayed(self, dead_letter_id: int) -> bool:
         with self.transaction() as session:
             return dead_letters.mark_replayed(session, dead_letter_id, at=self._clock())
+
+    # Source positions
+
+    def source_position(self, source: str, stream: str) -> str | None:
+        """Where `source` last was in `stream` (a resourceVersion); None: never watched."""
+        with self.transaction() as session:
+            return positions.get(session, source=source, stream=stream)
+
+    def save_source_position(self, source: str, stream: str, position: str) -> None:
+        with self.transaction() as session:
+            positions.save(
+                session, source=source, stream=stream, position=position, at=self._clock()
+            )
+
+    def forget_source_position(self, source: str, stream: str) -> None:
+        """The next start lists `stream` afresh (its position expired)."""
+        with self.transaction() as session:
+            positions.forget(session, source=source, stream=stream)
