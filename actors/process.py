@@ -72,8 +72,14 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
         store.audit(DETECTOR, COVERED_VERB, subject=f"event:{event.id}", detail=detail)
         return Outcome(event_id, "covered")
     analysis, available = _analyze_job(job, fetch=fetch, analyze=analyze)
+    if job.cause is not None:  # a watched failure: one incident per target and cause
+        grouped = fingerprint(target=job.target, template_ids=(), run=f"cause:{job.cause}")
+    else:
+        grouped = fingerprint(
+            target=job.target, template_ids=analysis.templates, run=_run_of(event, job)
+        )
     upsert = store.upsert_incident(
-        fingerprint(target=job.target, template_ids=analysis.templates, run=_run_of(event, job)),
+        grouped,
         target=job.target,
         category=analysis.category,
         source=event.source,
@@ -113,13 +119,19 @@ def unavailable_analysis(reason: str) -> Analysis:
 
 
 def _analyze_job(job: JobIdentity, *, fetch: Fetch, analyze: Analyze) -> tuple[Analysis, bool]:
+    if job.text is not None:
+        return _analyze_text(job, job.text, analyze=analyze)
     if job.ref is None:
         return unavailable_analysis(f"logs unavailable: {job.why}"), False
     log = fetch(job.ref)
     if log.status != "ok" or log.text is None:
         return unavailable_analysis(log.reason or "logs unavailable: no reason given"), False
+    return _analyze_text(job, log.text, analyze=analyze)
+
+
+def _analyze_text(job: JobIdentity, text: str, *, analyze: Analyze) -> tuple[Analysis, bool]:
     try:
-        return analyze(log.text), True
+        return analyze(text), True
     # Any other exception is a bug: it reaches the detector, which keeps it on the event and
     # counts it as an attempt (RECOVEROPS_MAX_ATTEMPTS of them, then the dead letters).
     except RecoverOpsError as error:  # an input the detector refuses is recorded, not raised

@@ -24,7 +24,9 @@ def get(session: Session, *, source: str, stream: str) -> str | None:
 def save(session: Session, *, source: str, stream: str, position: str, at: datetime) -> None:
     row = session.get(SourcePositionRow, (source, stream))
     if row is None:
-        session.add(SourcePositionRow(source=source, stream=stream, position=position, updated_at=at))
+        session.add(
+            SourcePositionRow(source=source, stream=stream, position=position, updated_at=at)
+        )
     else:
         row.position = position
         row.updated_at = at
