@@ -35,6 +35,7 @@ from typing import Any
 from recoverops.incidents import Source
 from recoverops.outage import Outage
 from recoverops.redaction import redact_text
+from recoverops.settings import Settings
 from recoverops.sources.kube_failures import (
     CRASH_LOOP,
     OOM_KILLED,
@@ -410,3 +411,14 @@ class KubeWatcher:
             return [title, f"  (unavailable: {type(error).__name__})"]
         lines = log.splitlines()[-self.config.tail_lines :] if isinstance(log, str) else []
         return [title, *(f"  {line}" for line in lines)] if lines else [title, "  (empty)"]
+
+
+def api_client_from_settings(settings: Settings) -> Any:
+    """A client of the cluster `settings.kubeconfig` names, or of the in-cluster account."""
+    from kubernetes import client, config
+
+    if settings.kubeconfig is not None:
+        return config.new_client_from_config(config_file=str(settings.kubeconfig))
+    loaded = client.Configuration()
+    config.load_incluster_config(client_configuration=loaded)
+    return client.ApiClient(loaded)
