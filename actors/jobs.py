@@ -10,6 +10,9 @@ is the webhook payload as received.
 | gitlab  | `job`                   | `project_id`               | `build_id`           |
 | jenkins | `build.*`               | the job path (or `name`)   | `build.number`       |
 
+A failure a watching source saw (`recoverops.sources`: a Kubernetes pod, event, Job or node)
+has no log to fetch: its payload carries the text to analyze and the cause it is grouped by.
+
 One failed GitHub Actions job is reported up to four times: as a `workflow_job` (the job, with
 its workflow's name), as a `check_run` of the `github-actions` app (the same job: its id is the
 job's id, but the payload does not name the workflow), and through its run as a `workflow_run`
