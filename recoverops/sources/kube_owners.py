@@ -1,7 +1,7 @@
 """The workload a pod belongs to, through its ownerReferences: ReplicaSet → Deployment,
-StatefulSet, DaemonSet, Job; a pod with no controller is its own workload.
+Job → CronJob, StatefulSet, DaemonSet, Job; a pod with no controller is its own workload.
 
-Answers are cached in bounded LRU maps (ReplicaSet → owner, pod → workload), so resolving the
+Answers are cached in bounded LRU maps (owner → workload, pod → workload), so resolving the
 pods of a crash-looping Deployment costs one ReplicaSet read, and memory stays bounded however
 many pods come and go.
 """
@@ -9,6 +9,7 @@ many pods come and go.
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -67,8 +68,12 @@ class OwnerResolver:
         from kubernetes import client
 
         self._core = client.CoreV1Api(api_client)
-        self._apps = client.AppsV1Api(api_client)
-        self._replica_sets: Lru[tuple[str, str], Workload] = Lru(cache_size)
+        # Owners that are themselves owned by the workload an operator names.
+        self._readers: dict[str, Callable[[str, str], Any]] = {
+            "ReplicaSet": client.AppsV1Api(api_client).read_namespaced_replica_set,
+            "Job": client.BatchV1Api(api_client).read_namespaced_job,
+        }
+        self._owners: Lru[tuple[str, str, str], Workload] = Lru(cache_size)
         self._pods: Lru[tuple[str, str], Workload] = Lru(cache_size)
 
     def of_pod(self, pod: Any) -> Workload:
@@ -102,31 +107,34 @@ class OwnerResolver:
         owner = _controller(meta)
         if owner is None:
             return Workload(meta.namespace, "Pod", meta.name)
-        if owner.kind != "ReplicaSet":
-            return Workload(meta.namespace, owner.kind, owner.name)
-        return self._of_replica_set(meta.namespace, owner.name)
+        return self.of_owner(meta.namespace, owner.kind, owner.name)
 
-    def _of_replica_set(self, namespace: str, name: str) -> Workload:
+    def of_owner(self, namespace: str, kind: str, name: str) -> Workload:
+        """The workload behind a pod's owner: a ReplicaSet's Deployment, a Job's CronJob (each
+        read once); any other owner is the workload itself."""
         from kubernetes.client.exceptions import ApiException
 
-        key = (namespace, name)
-        known = self._replica_sets.get(key)
+        read = self._readers.get(kind)
+        if read is None:
+            return Workload(namespace, kind, name)
+        key = (namespace, kind, name)
+        known = self._owners.get(key)
         if known is not None:
             return known
         try:
-            replica_set = self._apps.read_namespaced_replica_set(name, namespace)
+            owned = read(name, namespace)
         except ApiException as error:
             if error.status != 404:
                 raise
-            return Workload(namespace, "ReplicaSet", name)  # deleted: not cached, retried
-        owner = _controller(replica_set.metadata)
+            return Workload(namespace, kind, name)  # deleted: not cached, asked again
+        owner = _controller(owned.metadata)
         workload = (
             Workload(namespace, owner.kind, owner.name)
             if owner is not None
-            else Workload(namespace, "ReplicaSet", name)
+            else Workload(namespace, kind, name)
         )
-        self._replica_sets.put(key, workload)
+        self._owners.put(key, workload)
         return workload
 
     def cached(self) -> int:
-        return len(self._replica_sets) + len(self._pods)
+        return len(self._owners) + len(self._pods)

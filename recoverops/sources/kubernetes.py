@@ -344,7 +344,8 @@ class KubeWatcher:
         finding = job_finding(job)
         if finding is None:
             return []
-        return [(finding, Workload(finding.namespace, "Job", finding.name), None)]
+        workload = self._owners.of_owner(finding.namespace, "Job", finding.name)
+        return [(finding, workload, None)]
 
     def _node(self, node: Any) -> Iterable[tuple[Finding, Workload, Any]]:
         finding = node_finding(node)

@@ -247,3 +247,76 @@ def test_an_expired_position_lists_again_without_losing_or_duplicating(
     assert targets(fresh) == [(f"{ns}/Deployment/api", "FailedScheduling")]
     assert analyze_text(fresh[0].payload["text"]).category is Category.DEPLOY_RESOURCES
     assert events["position"] == store.source_position(SOURCE, f"events@{ns}")
+
+
+def test_failed_jobs_of_a_cronjob_are_one_failure_of_the_cronjob(
+    kube_api: Any, kube_namespace: str, store: Store, queue: OutboxQueue
+) -> None:
+    ns = kube_namespace
+    batch = client.BatchV1Api(kube_api)
+    # batch/v1beta1 on this 1.20 API server, which this client has no typed API for.
+    cron = client.CustomObjectsApi(kube_api).create_namespaced_custom_object(
+        "batch",
+        "v1beta1",
+        ns,
+        "cronjobs",
+        {
+            "apiVersion": "batch/v1beta1",
+            "kind": "CronJob",
+            "metadata": {"name": "nightly"},
+            "spec": {
+                "schedule": "0 3 * * *",
+                "suspend": True,  # the test makes its runs
+                "jobTemplate": {"spec": job_spec()},
+            },
+        },
+    )
+    owner = {
+        "apiVersion": "batch/v1beta1",
+        "kind": "CronJob",
+        "name": "nightly",
+        "uid": cron["metadata"]["uid"],
+        "controller": True,
+    }
+    watch = watcher(kube_api, ns, store, queue, at=T0).start()
+    try:
+        for run in ("nightly-1", "nightly-2"):
+            batch.create_namespaced_job(
+                ns, {"metadata": {"name": run, "ownerReferences": [owner]}, "spec": job_spec()}
+            )
+            # What the Job controller writes once the Job's pods failed backoffLimit times.
+            batch.patch_namespaced_job_status(
+                run,
+                ns,
+                {
+                    "status": {
+                        "failed": 2,
+                        "conditions": [
+                            {
+                                "type": "Failed",
+                                "status": "True",
+                                "reason": "BackoffLimitExceeded",
+                                "message": "Job has reached the specified backoff limit",
+                            }
+                        ],
+                    }
+                },
+            )
+        wait_until(lambda: seen(watch, 2), what="both failed runs")
+    finally:
+        watch.stop()
+    events = drained(store, queue)
+    assert targets(events) == [(f"{ns}/CronJob/nightly", "JobFailed")]
+    assert analyze_text(events[0].payload["text"]).category is Category.INFRA_CONTAINER
+
+
+def job_spec() -> dict[str, Any]:
+    return {
+        "backoffLimit": 1,
+        "template": {
+            "spec": {
+                "restartPolicy": "Never",
+                "containers": [{"name": "migrate", "image": "shop/migrate:1"}],
+            }
+        },
+    }
