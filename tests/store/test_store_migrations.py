@@ -23,7 +23,16 @@ from recoverops.store.tables import Base
 from recoverops.store.url import database_url
 from recoverops.taxonomy import Category
 
-TABLES = {"events", "incidents", "timeline_entries", "actions", "audit_log", "outbox", "feedback", "source_positions"}
+TABLES = {
+    "events",
+    "incidents",
+    "timeline_entries",
+    "actions",
+    "audit_log",
+    "outbox",
+    "feedback",
+    "source_positions",
+}
 HEAD = "0008"
 
 
