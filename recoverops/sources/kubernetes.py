@@ -66,7 +66,7 @@ def utc_now() -> datetime:
 @dataclass(frozen=True, slots=True)
 class WatchConfig:
     namespace: str | None = None  # None: every namespace, and the nodes
-    watch_seconds: int = 300  # the server ends each watch after this; it is then resumed
+    watch_seconds: int = 60  # the server ends each watch after this (and stop waits for it)
     page_size: int = 500
     dedupe_window: timedelta = timedelta(minutes=30)
     dedupe_keys: int = 10_000
@@ -163,6 +163,7 @@ class KubeWatcher:
         self._lock = threading.Lock()  # the dedupe map and the owner caches
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._watches: dict[str, Any] = {}  # each stream's current watch, ended by `stop`
         self.stored = 0  # failures stored and queued
         self.known = 0  # failures an earlier run had stored in the same window
         self.suppressed = 0  # repeats of a (workload, cause) within the window
@@ -203,9 +204,17 @@ class KubeWatcher:
         return self
 
     def stop(self, timeout: float = 10.0) -> None:
+        """Stop every stream within `timeout` seconds in all; a watch blocked waiting for the
+        server is ended by closing its response (the client's Watch keeps it in `_resp`)."""
         self._stop.set()
+        for watching in list(self._watches.values()):
+            watching.stop()
+            response = getattr(watching, "_resp", None)
+            if response is not None:
+                response.close()
+        deadline = time.monotonic() + timeout
         for thread in self._threads:
-            thread.join(timeout)
+            thread.join(max(0.0, deadline - time.monotonic()))
 
     @property
     def running(self) -> bool:
@@ -290,6 +299,7 @@ class KubeWatcher:
         from kubernetes import watch
 
         watching = watch.Watch()
+        self._watches[stream.name] = watching
         saved_at = time.monotonic()
         saved = position
         try:
@@ -314,8 +324,13 @@ class KubeWatcher:
                     saved, saved_at = position, time.monotonic()
                 if self._stop.is_set():
                     break
+        except Exception:
+            if not self._stop.is_set():
+                raise
+            # `stop` closed the response under the read: what was handled is saved below.
         finally:
             watching.stop()
+            self._watches.pop(stream.name, None)
         stream.stats.last_contact = time.monotonic()
         if position != saved:
             self._save(stream, position)
