@@ -12,7 +12,7 @@ from typing import Any
 
 import httpx
 import pytest
-from kubernetes import client
+from kubernetes import client, config
 
 from recoverops.actors.process import process_event
 from recoverops.connectors import JobRef, LogResult
@@ -33,6 +33,7 @@ from tests.kubernetes.fixtures import (
     wait_until,
 )
 from tests.kubernetes.kubelet import Kubelet
+from tests.tcp_proxy import proxied
 
 __all__ = ["kube_api", "kube_cluster", "kube_namespace", "kubelet"]
 
@@ -320,3 +321,51 @@ def job_spec() -> dict[str, Any]:
             }
         },
     }
+
+
+def test_a_lost_connection_is_retried_and_resumed_without_a_new_list(
+    kube_api: Any,
+    kube_cluster: KubeCluster,
+    kube_namespace: str,
+    failing: Kubelet,
+    store: Store,
+    queue: OutboxQueue,
+    tmp_path: Path,
+) -> None:
+    ns = kube_namespace
+    server = httpx.URL(kube_cluster.server)
+    with proxied("127.0.0.1", server.port or 443) as proxy:
+        kubeconfig = tmp_path / "kubeconfig"
+        kubeconfig.write_text(
+            kube_cluster.kubeconfig.read_text().replace(
+                kube_cluster.server, f"https://127.0.0.1:{proxy.port}"
+            )
+        )
+        through = config.new_client_from_config(config_file=str(kubeconfig))
+        settings = WatchConfig(namespace=ns, watch_seconds=30, max_backoff=1.0, save_every=0)
+        watch = KubeWatcher(
+            through, store=store, sink=StoredSink(store, queue), config=settings, clock=lambda: T0
+        ).start()
+        try:
+            create(kube_api, ns, "web", image="registry.example/shop/web:2.0", memory_limit="64Mi")
+            wait_until(
+                lambda: failing_pods(kube_api, ns, "web", "CrashLoopBackOff") == 2, what="OOM"
+            )
+            wait_until(lambda: seen(watch, 2), what="web's pods")
+            proxy.cut()  # the API server vanishes under the open watches
+            wait_until(lambda: watch.stats()["streams"]["pods"]["errors"] >= 1, what="an error")
+            create(kube_api, ns, "api", image="registry.example/shop/api:9.9")
+            wait_until(
+                lambda: failing_pods(kube_api, ns, "api", "ImagePullBackOff") == 2, what="pull"
+            )
+            proxy.restore()
+            wait_until(lambda: seen(watch, 4), what="api's pods after the outage")
+        finally:
+            watch.stop()
+            through.close()
+    pods = watch.stats()["streams"]["pods"]
+    assert pods["lists"] == 1 and pods["relists"] == 0 and pods["last_error"]
+    assert targets(drained(store, queue)) == [
+        (f"{ns}/Deployment/api", "ImagePullBackOff"),
+        (f"{ns}/Deployment/web", "OOMKilled"),
+    ]
