@@ -301,7 +301,6 @@ class KubeWatcher:
         watching = watch.Watch()
         self._watches[stream.name] = watching
         saved_at = time.monotonic()
-        saved = position
         try:
             for event in watching.stream(
                 stream.list_call,
@@ -321,7 +320,7 @@ class KubeWatcher:
                     position = str(version)
                 if time.monotonic() - saved_at >= self.config.save_every:
                     self._save(stream, position)
-                    saved, saved_at = position, time.monotonic()
+                    saved_at = time.monotonic()
                 if self._stop.is_set():
                     break
         except Exception:
@@ -332,8 +331,9 @@ class KubeWatcher:
             watching.stop()
             self._watches.pop(stream.name, None)
         stream.stats.last_contact = time.monotonic()
-        if position != saved:
-            self._save(stream, position)
+        # Saved even when unchanged: its age in /metrics says the stream is alive (a healthy
+        # stream saves at least every `watch_seconds`).
+        self._save(stream, position)
 
     def _save(self, stream: _Stream, position: str) -> None:
         self._store.save_source_position(SOURCE.value, self.key(stream.name), position)

@@ -38,3 +38,16 @@ def forget(session: Session, *, source: str, stream: str) -> None:
             SourcePositionRow.source == source, SourcePositionRow.stream == stream
         )
     )
+
+
+def every(session: Session) -> list[tuple[str, str, str, datetime]]:
+    """(source, stream, position, updated_at) of every stream, in source and stream order."""
+    rows = session.execute(
+        select(
+            SourcePositionRow.source,
+            SourcePositionRow.stream,
+            SourcePositionRow.position,
+            SourcePositionRow.updated_at,
+        ).order_by(SourcePositionRow.source, SourcePositionRow.stream)
+    )
+    return [(source, stream, position, at) for source, stream, position, at in rows]

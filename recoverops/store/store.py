@@ -413,6 +413,11 @@ class Store:
                 session, source=source, stream=stream, position=position, at=self._clock()
             )
 
+    def source_positions(self) -> list[tuple[str, str, str, datetime]]:
+        """(source, stream, position, updated_at) of every watched stream (for /metrics)."""
+        with self.transaction() as session:
+            return positions.every(session)
+
     def forget_source_position(self, source: str, stream: str) -> None:
         """The next start lists `stream` afresh (its position expired)."""
         with self.transaction() as session:
