@@ -25,6 +25,7 @@ cause (see `recoverops.sources.kubernetes`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 OOM_KILLED = "OOMKilled"
@@ -174,10 +175,14 @@ def pod_findings(pod: Any) -> list[Finding]:
     return findings
 
 
-def event_finding(event: Any) -> Finding | None:
-    """A Warning event that reports a failure, about the object it involves."""
+def event_finding(event: Any, *, since: datetime | None = None) -> Finding | None:
+    """A Warning event that reports a failure, about the object it involves; one last seen
+    before `since` is history (a new list brings back the events of the last hour), not news."""
     cause = EVENT_CAUSES.get(event.reason or "")
     if event.type != "Warning" or cause is None:
+        return None
+    seen = event.last_timestamp or event.event_time or event.first_timestamp
+    if since is not None and seen is not None and seen < since:
         return None
     involved = event.involved_object
     source = event.source.component if event.source is not None else None

@@ -349,7 +349,7 @@ class KubeWatcher:
         return [(finding, workload, pod) for finding in findings]
 
     def _event(self, event: Any) -> Iterable[tuple[Finding, Workload, Any]]:
-        finding = event_finding(event)
+        finding = event_finding(event, since=self._clock() - self.config.dedupe_window)
         if finding is None:
             return []
         workload = self._owners.of_object(finding.object_kind, finding.namespace, finding.name)

@@ -237,3 +237,12 @@ def test_the_dedupe_window_forgets_by_age_and_by_count() -> None:
     assert cache.get("a") == 1  # now the most recent
     cache.put("c", 3)
     assert (cache.get("a"), cache.get("b"), len(cache)) == (1, None, 2)
+
+
+def test_a_warning_older_than_the_window_is_history() -> None:
+    at = datetime(2026, 12, 2, 9, tzinfo=UTC)
+    old = event("FailedScheduling", "0/5 nodes are available.")
+    old.last_timestamp = at - timedelta(minutes=45)
+    assert event_finding(old, since=at - timedelta(minutes=30)) is None
+    old.last_timestamp = at - timedelta(minutes=5)  # it happened again since
+    assert event_finding(old, since=at - timedelta(minutes=30)) is not None
