@@ -16,11 +16,13 @@ incident's context from the store's history, and records exactly that:
                                          templates recomputed from the stored evidence
                                          reproduce the incident's fingerprint
 
-An incident whose log was analyzed moves to `analyzed`; one whose log was unavailable stays
-open, with a `context` timeline entry; a later occurrence of an analyzed incident gets a
-`context` entry too. Everything is one store transaction, once per (incident, event), so a
-retried message (a reclaimed queue entry) records nothing twice. The audit entry keeps when the
-incident was stored (`started_at`), which is what the analyze stage's latency metric reads.
+An incident whose log was analyzed moves to `analyzed`; one whose log was unavailable moves to
+`logs_unavailable` (its summary says why), where the detector retries its log (`log_retry`) and
+takes it through this stage again when the log comes; a later occurrence of an analyzed
+incident gets a `context` entry. Everything is one store transaction, once per (incident,
+event), so a retried message (a reclaimed queue entry) records nothing twice. The audit entry
+keeps when the incident was stored (`started_at`), which is what the analyze stage's latency
+metric reads.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ from recoverops.store.incident_pages import MAX_PAGE_SIZE
 from recoverops.store.stages import ANALYZED_VERB
 
 ACTOR = "analyzer"
+# The audit verb of the analyze stage of a log that came on a retry.
+LOG_RETRIED_VERB = "incident.log_retried"
 CONTEXT_KEY = "context"
 CONTEXT_STAGE = "context"
 # How many related incidents the context lists, and how many targets of a category it compares.
@@ -45,9 +49,12 @@ MAX_LISTED = 10
 MAX_TARGETS = 500
 
 
-def analyze_incident(store: Store, incident_id: int, *, event_id: int) -> StageRecord | None:
+def analyze_incident(
+    store: Store, incident_id: int, *, event_id: int, verb: str = ANALYZED_VERB
+) -> StageRecord | None:
     """Record the analyze stage of `incident_id` for the occurrence `event_id` (None: no such
-    incident)."""
+    incident), once per (incident, event, `verb`): a log fetched on a retry is analyzed under a
+    verb of its own (`LOG_RETRIED_VERB`) for the same event."""
     incident = store.get_incident(incident_id)
     if incident is None:
         return None
@@ -59,12 +66,12 @@ def analyze_incident(store: Store, incident_id: int, *, event_id: int) -> StageR
         incident_id,
         event_id=event_id,
         actor=ACTOR,
-        verb=ANALYZED_VERB,
+        verb=verb,
         key=CONTEXT_KEY,
         result=context,
         stage=CONTEXT_STAGE,
-        detail=_detail(incident, context, log_analyzed=log_analyzed),
-        move_to=IncidentStatus.ANALYZED if log_analyzed else None,
+        detail=_detail(incident, context),
+        move_to=IncidentStatus.ANALYZED if log_analyzed else IncidentStatus.LOGS_UNAVAILABLE,
         audit_extra=None if stored_at is None else {STARTED_AT: stored_at.isoformat()},
     )
 
@@ -118,8 +125,9 @@ def _log_analyzed(incident: StoredIncident) -> bool:
     return analysis.get("log_format") not in (None, "none")
 
 
-def _detail(incident: StoredIncident, context: dict[str, Any], *, log_analyzed: bool) -> str:
-    summary = (incident.analysis or {}).get("summary") if log_analyzed else None
+def _detail(incident: StoredIncident, context: dict[str, Any]) -> str:
+    # Unanalyzed, the summary is why the log was unavailable: what the logs_unavailable entry says.
+    summary = (incident.analysis or {}).get("summary")
     seen = (
         "first occurrence"
         if incident.occurrences == 1

@@ -14,15 +14,20 @@ Nothing is retried forever: a message that fails (its error is kept on the event
 when its lease runs out, and after `max_attempts` deliveries it goes to the store's dead letters
 with its last error and is acked. While the store or the queue is down the loop backs off
 exponentially and logs one line when the outage starts and one when it ends.
+
+Between batches, every `log_retry_every` seconds, the detector fetches again the logs of the
+incidents in logs_unavailable whose next try is due (`log_retry`), so an incident analyzed
+without its log gets its analysis once the token or the CI's API is back.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
 from typing import Any
@@ -36,6 +41,7 @@ from recoverops.analysis import Analysis
 from recoverops.connectors import fetch_log, log_sources
 from recoverops.detector import analyze_text
 from recoverops.diagnosis import diagnose
+from recoverops.incidents import LogRetrySchedule
 from recoverops.outage import Outage
 from recoverops.queue import Message, open_queue
 from recoverops.settings import Settings
@@ -43,6 +49,7 @@ from recoverops.store import Store
 
 from .analyzer import analyze_incident
 from .handles import Handle
+from .log_retry import retry_logs
 from .process import Outcome, process_event
 
 logger = logging.getLogger("recoverops.actors")
@@ -67,6 +74,10 @@ class DetectorConfig:
     batch: int = 10
     idle_wait: float = 0.2  # seconds between claims while the queue is empty
     max_backoff: float = 30.0  # the longest wait between tries while the store or queue is down
+    # How often the loop looks for incidents whose log is due to be fetched again, and when each
+    # is fetched (`recoverops.incidents.LogRetrySchedule`).
+    log_retry_every: float = 5.0
+    log_retry: LogRetrySchedule = field(default_factory=LogRetrySchedule)
     # The Serve application of the Classifier deployment (`recoverops.serve.classifier`) whose
     # model refines the rules' verdict; None: the rules alone.
     classifier: str | None = None
@@ -115,7 +126,10 @@ class Detector:
             "covered": 0,
             "failed": 0,
             "dead": 0,
+            "log_retries": 0,
+            "logs_recovered": 0,
         }
+        self._next_log_retry = time.monotonic()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name=self.consumer, daemon=True)
         self._thread.start()
@@ -148,6 +162,7 @@ class Detector:
         while not self._stop.is_set():
             try:
                 handled = self.step()
+                self._retry_logs()
             except Exception as error:  # the store or queue is down (or claiming has a bug)
                 self._stop.wait(self._outage.failed(error))
                 continue
@@ -174,6 +189,29 @@ class Detector:
             except Exception as error:  # not acked: retried when its lease runs out
                 self._failed(message, error)
         return len(messages)
+
+    def _retry_logs(self) -> None:
+        """Fetch again the logs due for a try, at most every `log_retry_every` seconds. Raises
+        when the store is unavailable; a bug in one try is logged (the try is counted already,
+        so a failure that repeats stops after the schedule's attempts)."""
+        if time.monotonic() < self._next_log_retry:
+            return
+        self._next_log_retry = time.monotonic() + self._config.log_retry_every
+        try:
+            outcomes = retry_logs(
+                self._store,
+                self._config.log_retry,
+                fetch=self._fetch,
+                analyze=self._analyze_log,
+                limit=self._config.batch,
+            )
+        except UNAVAILABLE:
+            raise
+        except Exception:
+            logger.exception("%s: retrying unavailable logs failed", self.consumer)
+            return
+        self._stats["log_retries"] += len(outcomes)
+        self._stats["logs_recovered"] += sum(o.status == "analyzed" for o in outcomes)
 
     def _failed(self, message: Message, error: Exception) -> None:
         self._stats["failed"] += 1
@@ -231,12 +269,15 @@ class Detector:
         self._queue.ack([message])
 
     def _analyze(self, event_id: int, text: str) -> Analysis:
+        analysis = self._analyze_log(text)
+        self._at("analyzed", event_id)
+        return analysis
+
+    def _analyze_log(self, text: str) -> Analysis:
         analysis = analyze_text(text, window_lines=self._window)
         if self._refine is not None:  # falls back to the rules' analysis by itself
             analysis = self._refine(analysis)
-        analysis = diagnose(analysis, text=text)  # root cause and fix, kept in the stored JSON
-        self._at("analyzed", event_id)
-        return analysis
+        return diagnose(analysis, text=text)  # root cause and fix, kept in the stored JSON
 
     def rewire(
         self, *, analyzer: Handle | None = None, remediators: Mapping[str, Handle] | None = None

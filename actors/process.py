@@ -2,12 +2,14 @@
 
     stored event ─► job identity ─► fetch log ─► analyze ─► fingerprint ─► upsert incident
                                   (unavailable: an incident of that job run that says why,
-                                   category unknown)
+                                   category unknown; a later delivery of the run that brings
+                                   its log lands the analysis on that incident)
                                   (covered: the event echoes its jobs' own events; recorded,
                                    marked processed, no incident; see `jobs`)
 
 The incident is stored open ("detected"); the analyzer (`analyzer.analyze_incident`) takes it
-through the analyze stage to `analyzed`.
+through the analyze stage to `analyzed`, or to `logs_unavailable` when its log was not read
+(`log_retry` fetches it again later).
 
 The incident keeps the analysis's model feature row too, so operator feedback on it becomes a
 training example (`recoverops.training.incident_data`) without the log being kept.
@@ -26,7 +28,7 @@ from typing import Literal
 from recoverops.analysis import Analysis
 from recoverops.connectors import JobRef, LogResult
 from recoverops.errors import RecoverOpsError
-from recoverops.incidents import fingerprint
+from recoverops.incidents import IncidentStatus, fingerprint
 from recoverops.models.features import feature_row
 from recoverops.redaction import redact_text
 from recoverops.store import Store, StoredEvent
@@ -71,15 +73,11 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
         detail = {"kind": event.kind, "target": job.target, "why": job.why}
         store.audit(DETECTOR, COVERED_VERB, subject=f"event:{event.id}", detail=detail)
         return Outcome(event_id, "covered")
-    analysis, available = _analyze_job(job, fetch=fetch, analyze=analyze)
-    if job.cause is not None:  # a watched failure: one incident per target and cause
-        grouped = fingerprint(target=job.target, template_ids=(), run=f"cause:{job.cause}")
-    else:
-        grouped = fingerprint(
-            target=job.target, template_ids=analysis.templates, run=_run_of(event, job)
-        )
+    analysis, available = analyze_job(job, fetch=fetch, analyze=analyze)
+    if available:
+        _land_on_waiting(store, event, job, analysis)
     upsert = store.upsert_incident(
-        grouped,
+        incident_fingerprint(event, job, analysis),
         target=job.target,
         category=analysis.category,
         source=event.source,
@@ -97,6 +95,37 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
         category=incident.category,
         logs_available=available,
     )
+
+
+def incident_fingerprint(event: StoredEvent, job: JobIdentity, analysis: Analysis) -> str:
+    """The fingerprint of the incident of this event's failure, as `analysis` found it; a
+    watched failure's is its target and cause, whatever pod or log lines its text names."""
+    if job.cause is not None:
+        return fingerprint(target=job.target, template_ids=(), run=f"cause:{job.cause}")
+    return fingerprint(target=job.target, template_ids=analysis.templates, run=_run_of(event, job))
+
+
+def _land_on_waiting(
+    store: Store, event: StoredEvent, job: JobIdentity, analysis: Analysis
+) -> None:
+    """A job run's log that comes with a later delivery (a replay, a redelivery) lands on the
+    run's incident if that one waits for its log, as a retry's would; the occurrence is then
+    counted on it under the failure's fingerprint. When the failure has an incident already,
+    the occurrence is counted there, and the waiting incident's own retry fetches its log."""
+    waiting = fingerprint(target=job.target, template_ids=(), run=_run_of(event, job))
+    failure = incident_fingerprint(event, job, analysis)
+    found = {i.fingerprint: i for i in store.incidents_by_fingerprint([waiting, failure])}
+    run_incident = found.get(waiting)
+    if run_incident is None or failure in found:
+        return
+    if run_incident.status is IncidentStatus.LOGS_UNAVAILABLE:
+        store.land_log(
+            run_incident.id,
+            note=f"log fetched and analyzed with event {event.id}",
+            fingerprint=failure,
+            analysis=analysis,
+            features=feature_row(analysis),
+        )
 
 
 def _run_of(event: StoredEvent, job: JobIdentity) -> str:
@@ -118,7 +147,9 @@ def unavailable_analysis(reason: str) -> Analysis:
     )
 
 
-def _analyze_job(job: JobIdentity, *, fetch: Fetch, analyze: Analyze) -> tuple[Analysis, bool]:
+def analyze_job(job: JobIdentity, *, fetch: Fetch, analyze: Analyze) -> tuple[Analysis, bool]:
+    """The job's log analyzed, and whether it was (False: the analysis says why it was not).
+    A watched failure brings its text (`recoverops.sources`): nothing is fetched for it."""
     if job.text is not None:
         return _analyze_text(job, job.text, analyze=analyze)
     if job.ref is None:

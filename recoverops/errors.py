@@ -6,10 +6,16 @@
     │   ├── InputNotFoundError    the path does not exist or is not a file
     │   ├── EmptyInputError       nothing to analyze
     │   ├── BinaryInputError      the bytes are not text
-    │   └── InputTooLargeError    over the configured size limit
+    │   ├── InputTooLargeError    over the configured size limit
+    │   └── NotADelivery          `replay` was given a file that is no webhook payload it sends
     ├── InvalidTransitionError    an incident was asked to move to a status it cannot reach
     ├── InvalidCursorError        a page cursor is not one the store handed out
     ├── NotFoundError             the store holds no such record (e.g. feedback on no incident)
+    ├── MalformedPayload          a webhook body is not what its headers announce (serve.webhooks)
+    ├── PatchError                a diff does not parse or apply (diagnosis.patch)
+    ├── Rejection                 a request the HTTP layer refuses, with its status (serve.errors)
+    ├── NoAnswer                  the local champion copy cannot answer: ask MLflow
+    ├── DatasetError              a training corpus is not in a known layout (training.datasets)
     └── ActionError               a remediation action cannot be planned or do what was asked
         ├── InvalidActionError    an unknown kind, or parameters the kind refuses
         └── ActionStateError      not in its present status (approving an expired action)

@@ -4,7 +4,10 @@ An incident is one failure of one job or resource, grouped by fingerprint. Its s
     open → analyzed → awaiting_approval → remediating → resolved
                    ↘──────────────────→ remediating → rolled_back → escalated
                                             remediating ─────────────→ escalated (no inverse)
-and a resolved incident whose fingerprint recurs is reopened.
+and a resolved incident whose fingerprint recurs is reopened. An incident whose log could not be
+read waits in logs_unavailable (its analysis's summary says why) while its log is retried on
+`LogRetrySchedule`; when the log comes, it moves to analyzed:
+    open → logs_unavailable → analyzed
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 from recoverops.errors import InvalidTransitionError
@@ -41,6 +44,7 @@ class Event:
 
 class IncidentStatus(StrEnum):
     OPEN = "open"
+    LOGS_UNAVAILABLE = "logs_unavailable"
     ANALYZED = "analyzed"
     AWAITING_APPROVAL = "awaiting_approval"
     REMEDIATING = "remediating"
@@ -51,8 +55,16 @@ class IncidentStatus(StrEnum):
 
 
 _ALLOWED: dict[IncidentStatus, frozenset[IncidentStatus]] = {
-    IncidentStatus.OPEN: frozenset({IncidentStatus.ANALYZED, IncidentStatus.ESCALATED}),
-    IncidentStatus.REOPENED: frozenset({IncidentStatus.ANALYZED, IncidentStatus.ESCALATED}),
+    IncidentStatus.OPEN: frozenset(
+        {IncidentStatus.ANALYZED, IncidentStatus.LOGS_UNAVAILABLE, IncidentStatus.ESCALATED}
+    ),
+    IncidentStatus.REOPENED: frozenset(
+        {IncidentStatus.ANALYZED, IncidentStatus.LOGS_UNAVAILABLE, IncidentStatus.ESCALATED}
+    ),
+    # Resolved by hand too: the job may have been rerun and passed while its log stayed away.
+    IncidentStatus.LOGS_UNAVAILABLE: frozenset(
+        {IncidentStatus.ANALYZED, IncidentStatus.RESOLVED, IncidentStatus.ESCALATED}
+    ),
     IncidentStatus.ANALYZED: frozenset(
         {
             IncidentStatus.AWAITING_APPROVAL,
@@ -133,3 +145,27 @@ def fingerprint(*, target: str, template_ids: Iterable[str], run: str = "") -> s
         digest.update(part.encode())
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class LogRetrySchedule:
+    """When the log of an incident in logs_unavailable is fetched again: `first` after the
+    failure, then each wait `factor` times the last, at most `ceiling`, `attempts` times in all.
+    The defaults try for about two hours: long enough for a token to be fixed or an outage of
+    the CI's API to end, short enough that a log past its retention is not asked for all day."""
+
+    first: timedelta = timedelta(seconds=30)
+    factor: float = 2.0
+    ceiling: timedelta = timedelta(hours=1)
+    attempts: int = 8
+
+    def __post_init__(self) -> None:
+        if self.first <= timedelta(0) or self.factor < 1.0 or self.attempts < 0:
+            raise ValueError(f"a log retry schedule needs first > 0, factor >= 1: {self}")
+
+    def wait_before(self, attempt: int) -> timedelta | None:
+        """The wait before retry `attempt` (1 is the first), from the failure or the retry
+        before it; None once `attempts` retries were made."""
+        if attempt < 1 or attempt > self.attempts:
+            return None
+        return min(self.first * self.factor ** (attempt - 1), self.ceiling)

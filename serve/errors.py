@@ -9,7 +9,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from recoverops.errors import InvalidCursorError
+from recoverops.errors import InvalidCursorError, RecoverOpsError
 
 from .metrics import Metrics, route_label
 from .webhooks import MalformedPayload
@@ -25,7 +25,7 @@ TOO_MANY_REQUESTS = 429
 SERVICE_UNAVAILABLE = 503
 
 
-class Rejection(Exception):
+class Rejection(RecoverOpsError):
     """A request refused: `reason` is a short fixed code (a metrics label), `detail` the why."""
 
     def __init__(

@@ -37,6 +37,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from recoverops.errors import RecoverOpsError
 from recoverops.settings import Settings
 
 FOLDER = "champion"
@@ -57,7 +58,7 @@ _SQLITE = "sqlite:///"
 _TIMEOUT_SECONDS = 5.0
 
 
-class NoAnswer(Exception):
+class NoAnswer(RecoverOpsError):
     """The registry could not be asked cheaply (an unknown store, an error): ask MLflow."""
 
 

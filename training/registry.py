@@ -6,6 +6,9 @@ and registry URIs it sets.
 
 from __future__ import annotations
 
+import fcntl
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit, urlunsplit
 
 import mlflow
@@ -84,3 +87,18 @@ def register(settings: Settings, model_uri: str, *, run_id: str, tags: dict[str,
 
 def set_alias(settings: Settings, alias: str, version: str) -> None:
     mlflow.MlflowClient().set_registered_model_alias(settings.model_name, alias, version)
+
+
+@contextmanager
+def promotion_lock(settings: Settings) -> Iterator[None]:
+    """Held from judging the champion to moving the alias: two runs at once cannot both promote
+    against the same champion; the second judges the first's model. The lock is a file under
+    RECOVEROPS_HOME, so it holds between the runs that share a home (the CLI, the retrainer
+    actor, the notebooks of one machine or one mounted volume)."""
+    settings.home.mkdir(parents=True, exist_ok=True)
+    with (settings.home / "promotion.lock").open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

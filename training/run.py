@@ -143,12 +143,13 @@ def train(
         timings = {"train_seconds": train_seconds, "data_seconds": data_seconds}
         _log_evaluation(evaluation, card, timings)
         model_uri = log_failure_model(model, train_rows)
-        champion, champion_eval, decision = _judge(settings, evaluation, validation, say)
-        outcome = _outcome_tags(decision)
-        version = registry.register(settings, model_uri, run_id=run_id, tags=outcome)
-        registry.set_alias(settings, CHAMPION if decision.promote else CHALLENGER, version)
-        if decision.promote:  # `recoverops analyze` uses this copy, without MLflow
-            save_copy(settings, model=model, version=version)
+        with registry.promotion_lock(settings):
+            champion, champion_eval, decision = _judge(settings, evaluation, validation, say)
+            outcome = _outcome_tags(decision)
+            version = registry.register(settings, model_uri, run_id=run_id, tags=outcome)
+            registry.set_alias(settings, CHAMPION if decision.promote else CHALLENGER, version)
+            if decision.promote:  # `recoverops analyze` uses this copy, without MLflow
+                save_copy(settings, model=model, version=version)
         mlflow.set_tags(
             {
                 **outcome,

@@ -37,6 +37,7 @@ from recoverops.cli.common import (
     load_settings,
     settings_epilog,
 )
+from recoverops.errors import InputError
 from recoverops.settings import Settings
 
 if TYPE_CHECKING:  # the connectors bring in httpx: `recoverops analyze` need not pay for it
@@ -70,7 +71,7 @@ class Poster(Protocol):
     def post(self, url: str, *, content: bytes, headers: dict[str, str]) -> Response: ...
 
 
-class NotADelivery(ValueError):
+class NotADelivery(InputError, ValueError):
     """The file is not a webhook payload this command knows how to send."""
 
 
@@ -205,7 +206,6 @@ def place_log(log: Path, *, job: JobRef, settings: Settings) -> Path:
     """Put `log` where the running system's log fetcher looks for `job`'s log first; its path.
     InputError when the log could not be analyzed (missing, empty, binary, too large)."""
     from recoverops.connectors.placed import placed_path
-    from recoverops.errors import InputError
     from recoverops.inputs import read_log
 
     read_log(log, max_bytes=settings.max_log_bytes)  # refuse now what the detector would
@@ -231,8 +231,6 @@ def replay(
     """Post each file in order (placing its job's log first, when `logs` pairs one with it);
     one JSON line per file on stdout; 1 if any was not accepted."""
     import httpx  # here, not at the top: `recoverops analyze` need not pay for it
-
-    from recoverops.errors import InputError
 
     failed = False
     for index, name in enumerate(paths):

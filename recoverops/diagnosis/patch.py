@@ -11,12 +11,14 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from recoverops.errors import RecoverOpsError
+
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
 # How far from the hunk's stated line its block may be found (lines added or removed above it).
 OFFSET = 50
 
 
-class PatchError(ValueError):
+class PatchError(RecoverOpsError, ValueError):
     """A diff that does not parse or does not apply to the text given."""
 
 

@@ -85,6 +85,9 @@ def move(
     moved = _to_domain(row).moved_to(status, detail=detail, at=at)
     row.status = moved.status.value
     row.updated_at = at
+    if moved.status is IncidentStatus.LOGS_UNAVAILABLE:  # a new wait gets all its tries
+        row.log_retries = 0
+        row.log_retry_at = None
     _append_entries(session, row.id, moved.timeline)
     session.flush()
     return to_stored_incident(row)
@@ -153,6 +156,10 @@ def _recur(session: Session, occurrence: Occurrence, *, now: datetime) -> Incide
     if occurrence.features is not None:
         # An occurrence whose log could not be read keeps the last analyzed one's features.
         row.features = occurrence.features
+    if row.status == IncidentStatus.LOGS_UNAVAILABLE.value:
+        # The job run was delivered again (a replay): its log gets a full schedule of tries.
+        row.log_retries = 0
+        row.log_retry_at = None
     if after.timeline:
         _append_entries(session, row.id, after.timeline)  # the domain's own "reopened" entry
     else:

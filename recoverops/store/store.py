@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from recoverops.analysis import Analysis
-from recoverops.incidents import Event, IncidentStatus, Source, TimelineEntry
+from recoverops.incidents import Event, IncidentStatus, LogRetrySchedule, Source, TimelineEntry
 from recoverops.settings import Settings
 from recoverops.store import (
     audit,
@@ -21,11 +21,13 @@ from recoverops.store import (
     history,
     incident_pages,
     incidents,
+    log_retries,
     outbox,
     positions,
     stages,
 )
 from recoverops.store.engine import create_store_engine
+from recoverops.store.log_retries import LogRetry
 from recoverops.store.migrate import upgrade_engine
 from recoverops.store.records import (
     AuditEntry,
@@ -166,6 +168,42 @@ class Store:
         """Move to `status` per the domain's rules (InvalidTransitionError if not allowed)."""
         with self.transaction() as session:
             return incidents.move(session, incident_id, status, detail=detail, at=self._clock())
+
+    # Incidents waiting for their log (see `log_retries`)
+
+    def claim_log_retries(self, schedule: LogRetrySchedule, *, limit: int = 10) -> list[LogRetry]:
+        """The incidents in logs_unavailable whose next try is due, claimed for one try each."""
+        with self.transaction() as session:
+            return log_retries.claim(session, schedule, now=self._clock(), limit=limit)
+
+    def log_retry_failed(
+        self, incident_id: int, *, attempt: int, reason: str
+    ) -> StoredIncident | None:
+        with self.transaction() as session:
+            return log_retries.failed(
+                session, incident_id, attempt=attempt, reason=reason, at=self._clock()
+            )
+
+    def land_log(
+        self,
+        incident_id: int,
+        *,
+        note: str,
+        fingerprint: str,
+        analysis: Analysis,
+        features: Mapping[str, Any] | None,
+    ) -> StoredIncident | None:
+        """Put the analysis of the fetched log on the incident (None: it no longer waits)."""
+        with self.transaction() as session:
+            return log_retries.landed(
+                session,
+                incident_id,
+                note=note,
+                fingerprint=fingerprint,
+                analysis=analysis.to_json(),
+                features=None if features is None else dict(features),
+                at=self._clock(),
+            )
 
     def get_incident(self, incident_id: int) -> StoredIncident | None:
         with self.transaction() as session:

@@ -83,6 +83,10 @@ class IncidentRow(Base):
     # The model's feature row (recoverops.models.features) of the latest occurrence whose log
     # was analyzed: what retraining learns from, without keeping the log.
     features: Mapped[Any | None] = mapped_column(JSONDocument)
+    # Migration 0008: while in logs_unavailable, how often the log was fetched again and when
+    # the next try is due (None: not scheduled yet, or no tries left).
+    log_retries: Mapped[int] = mapped_column(Integer, default=0)
+    log_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
 
     # Listing pages newest first walks this index.
     __table_args__ = (Index("ix_incidents_first_seen_id", "first_seen", "id"),)
@@ -210,7 +214,7 @@ class DeadLetterRow(Base):
 
 
 class SourcePositionRow(Base):
-    """Where a watching source is in its stream (migration 0008): a Kubernetes watch's
+    """Where a watching source is in its stream (migration 0009): a Kubernetes watch's
     resourceVersion, so that a restarted source resumes instead of replaying."""
 
     __tablename__ = "source_positions"

@@ -13,13 +13,15 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from recoverops.errors import RecoverOpsError
+
 # The store keys an event by (source, delivery_id) in a 255-character column.
 MAX_DELIVERY_ID = 255
 
 T = TypeVar("T")
 
 
-class MalformedPayload(ValueError):
+class MalformedPayload(RecoverOpsError, ValueError):
     """The body is not a payload of the kind its headers announce; the message says why."""
 
 

@@ -82,17 +82,19 @@ def test_a_recurrence_adds_context_to_an_analyzed_incident(store: Store) -> None
     assert "occurrence 2 since" in last.detail
 
 
-def test_an_incident_without_a_log_stays_open_with_its_context(store: Store) -> None:
+def test_an_incident_without_a_log_waits_for_it_and_says_why(store: Store) -> None:
     incident_id, event_id = detect(store, job_id=1, name="build", fetch=log_gone)
 
     analyze_incident(store, incident_id, event_id=event_id)
 
     incident = store.get_incident(incident_id)
-    assert incident is not None and incident.status is IncidentStatus.OPEN
+    assert incident is not None and incident.status is IncidentStatus.LOGS_UNAVAILABLE
     assert failure_templates(incident) == frozenset()
     assert incident.analysis is not None
     assert incident.analysis["context"]["signature"] == "unavailable"
-    assert store.incident_timeline(incident_id)[-1].stage == "context"
+    last = store.incident_timeline(incident_id)[-1]
+    assert last.stage == "logs_unavailable"
+    assert last.detail.startswith("logs unavailable: GitHub answered 410 (logs expired)")
 
 
 def test_a_missing_incident_is_reported(store: Store) -> None:

@@ -84,6 +84,23 @@ def test_filters_narrow_the_list(client: TestClient, backend: Backend) -> None:
     assert ids(category="build.test", status="open") == [gitlab]
 
 
+def test_an_incident_waiting_for_its_log_is_listed_in_its_state_with_the_reason(
+    client: TestClient, backend: Backend
+) -> None:
+    waiting = occurrence(backend.store, 1)
+    occurrence(backend.store, 2)
+    why = "logs unavailable: GitHub answered 401 (bad credentials)"
+    backend.store.move_incident(waiting, IncidentStatus.LOGS_UNAVAILABLE, detail=why)
+
+    listed = client.get("/incidents", params={"status": "logs_unavailable"}).json()["items"]
+    detail = client.get(f"/incidents/{waiting}").json()
+
+    assert [(item["id"], item["status"]) for item in listed] == [(waiting, "logs_unavailable")]
+    last = detail["timeline"][-1]
+    assert detail["status"] == last["stage"] == "logs_unavailable"
+    assert last["detail"] == why
+
+
 def test_an_incident_comes_with_its_analysis_evidence_and_timeline(
     client: TestClient, backend: Backend
 ) -> None:

@@ -7,16 +7,18 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
+import sqlalchemy as sa
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from sqlalchemy import Engine, inspect
 
 from recoverops.analysis import Analysis
 from recoverops.detector import analyze_text
 from recoverops.incidents import Source, fingerprint
 from recoverops.settings import Settings
 from recoverops.store import Store, upgrade_to_head
+from recoverops.store.column_types import JSONDocument, UTCDateTime
 from recoverops.store.engine import create_store_engine
 from recoverops.store.migrate import alembic_config, current_revision, upgrade_engine
 from recoverops.store.tables import Base
@@ -33,7 +35,7 @@ TABLES = {
     "feedback",
     "source_positions",
 }
-HEAD = "0008"
+HEAD = "0009"
 
 
 def test_upgrade_from_empty_creates_every_table(store_settings: Settings) -> None:
@@ -94,10 +96,10 @@ def test_incidents_stored_before_0007_keep_grouping_their_failures(
     try:
         with engine.begin() as connection:
             command.upgrade(alembic_config(store_settings, connection=connection), "0006")
-        old = Store(engine)
-        first = _legacy_incident(old, target, Category.BUILD_TEST, templates, analysis, day=1)
-        last = _legacy_incident(old, target, Category.DEPLOY_NETWORK, templates, analysis, day=2)
+        first = _legacy_incident(engine, target, Category.BUILD_TEST, templates, analysis, day=1)
+        last = _legacy_incident(engine, target, Category.DEPLOY_NETWORK, templates, analysis, day=2)
         upgrade_engine(engine, store_settings)
+        old = Store(engine)
 
         again = old.upsert_incident(
             fingerprint(target=target, template_ids=analysis.templates),
@@ -113,7 +115,9 @@ def test_incidents_stored_before_0007_keep_grouping_their_failures(
 
         with engine.begin() as connection:
             command.downgrade(alembic_config(store_settings, connection=connection), "0006")
-        fingerprints = {i.id: i.fingerprint for i in Store(engine).list_incidents().items}
+        with engine.connect() as connection:
+            rows = connection.execute(sa.select(_INCIDENTS.c.id, _INCIDENTS.c.fingerprint))
+            fingerprints = {row.id: row.fingerprint for row in rows}
         assert fingerprints[last] == _legacy(target, Category.DEPLOY_NETWORK, templates)
     finally:
         engine.dispose()
@@ -125,8 +129,21 @@ def _legacy(target: str, category: Category, templates: list[str]) -> str:
     ).hexdigest()
 
 
+# The incidents table as 0006 left it: the store's own model has the columns of later revisions.
+_INCIDENTS = sa.table(
+    "incidents",
+    sa.column("id", sa.Integer()),
+    *(sa.column(name, sa.String()) for name in ("fingerprint", "target", "category", "source")),
+    sa.column("status", sa.String()),
+    sa.column("occurrences", sa.Integer()),
+    *(sa.column(name, UTCDateTime()) for name in ("first_seen", "last_seen", "updated_at")),
+    sa.column("analysis", JSONDocument),
+    sa.column("evidence", JSONDocument),
+)
+
+
 def _legacy_incident(
-    store: Store,
+    engine: Engine,
     target: str,
     category: Category,
     templates: list[str],
@@ -134,12 +151,24 @@ def _legacy_incident(
     *,
     day: int,
 ) -> int:
-    upsert = store.upsert_incident(
-        _legacy(target, category, templates),
-        target=target,
-        category=category,
-        source=Source.GITHUB,
-        seen_at=datetime(2026, 11, day, tzinfo=UTC),
-        analysis=replace(analysis, category=category),
-    )
-    return upsert.incident.id
+    """An incident as the store kept it before 0007, written with 0006's columns."""
+    seen = datetime(2026, 11, day, tzinfo=UTC)
+    stored = replace(analysis, category=category).to_json()
+    values = {
+        "fingerprint": _legacy(target, category, templates),
+        "target": target,
+        "category": category.value,
+        "source": Source.GITHUB.value,
+        "status": "open",
+        "occurrences": 1,
+        "first_seen": seen,
+        "last_seen": seen,
+        "updated_at": seen,
+        "analysis": stored,
+        "evidence": stored["evidence"],
+    }
+    with engine.begin() as connection:
+        inserted = connection.execute(
+            sa.insert(_INCIDENTS).values(values).returning(_INCIDENTS.c.id)
+        )
+        return int(inserted.scalar_one())

@@ -19,8 +19,13 @@ AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 ALLOWED = {
     (S.OPEN, S.ANALYZED),
     (S.OPEN, S.ESCALATED),
+    (S.OPEN, S.LOGS_UNAVAILABLE),
     (S.REOPENED, S.ANALYZED),
     (S.REOPENED, S.ESCALATED),
+    (S.REOPENED, S.LOGS_UNAVAILABLE),
+    (S.LOGS_UNAVAILABLE, S.ANALYZED),
+    (S.LOGS_UNAVAILABLE, S.RESOLVED),
+    (S.LOGS_UNAVAILABLE, S.ESCALATED),
     (S.ANALYZED, S.AWAITING_APPROVAL),
     (S.ANALYZED, S.REMEDIATING),
     (S.ANALYZED, S.RESOLVED),
@@ -96,7 +101,8 @@ def test_a_recurring_resolved_or_escalated_incident_is_reopened(status: Incident
 
 
 @pytest.mark.parametrize(
-    "status", [S.OPEN, S.ANALYZED, S.AWAITING_APPROVAL, S.REMEDIATING, S.REOPENED]
+    "status",
+    [S.OPEN, S.LOGS_UNAVAILABLE, S.ANALYZED, S.AWAITING_APPROVAL, S.REMEDIATING, S.REOPENED],
 )
 def test_a_recurring_open_incident_is_only_counted(status: IncidentStatus) -> None:
     again = incident(status).recurred().recurred()

@@ -1,8 +1,8 @@
 """Source positions: where each watching source is in its stream (a Kubernetes resourceVersion),
 so that a restarted source resumes from there instead of replaying or missing what happened.
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0009
+Revises: 0008
 Create Date: 2026-12-02
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0008"
-down_revision = "0007"
+revision = "0009"
+down_revision = "0008"
 branch_labels = None
 depends_on = None
 
