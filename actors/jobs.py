@@ -10,6 +10,9 @@ is the webhook payload as received.
 | gitlab  | `job`                   | `project_id`               | `build_id`           |
 | jenkins | `build.*`               | the job path (or `name`)   | `build.number`       |
 
+A failure a watching source saw (`recoverops.sources`: a Kubernetes pod, event, Job or node)
+has no log to fetch: its payload carries the text to analyze and the cause it is grouped by.
+
 One failed GitHub Actions job is reported up to four times: as a `workflow_job` (the job, with
 its workflow's name), as a `check_run` of the `github-actions` app (the same job: its id is the
 job's id, but the payload does not name the workflow), and through its run as a `workflow_run`
@@ -54,6 +57,10 @@ class JobIdentity:
     ref: JobRef | None
     why: str = ""
     covered: bool = False
+    # A watched failure (`recoverops.sources`) brings its text instead of a log to fetch, and
+    # its cause: its incidents are grouped by target and cause, not by the text's templates.
+    text: str | None = None
+    cause: str | None = None
 
 
 def job_identity(event: StoredEvent) -> JobIdentity:
@@ -62,6 +69,9 @@ def job_identity(event: StoredEvent) -> JobIdentity:
     body = body if isinstance(body, Mapping) else {}
     name = payload.get("target")
     target = f"{event.source.value}:{name if isinstance(name, str) and name else event.kind}"
+    watched = _watched(target, payload)
+    if watched is not None:
+        return watched
     covered = _covered_by(event.source, event.kind, body)
     if covered is not None:
         return JobIdentity(target, None, covered, covered=True)
@@ -69,6 +79,14 @@ def job_identity(event: StoredEvent) -> JobIdentity:
     if ref is None:
         return JobIdentity(target, None, _no_log(event.source, event.kind, body))
     return JobIdentity(target, ref)
+
+
+def _watched(target: str, payload: Mapping[str, Any]) -> JobIdentity | None:
+    """A failure a watching source saw, with its text inline (`recoverops.sources.sink`)."""
+    text, cause = payload.get("text"), payload.get("cause")
+    if not isinstance(text, str) or not isinstance(cause, str) or not cause:
+        return None
+    return JobIdentity(target, None, text=text, cause=cause)
 
 
 def _covered_by(source: Source, kind: str, body: Mapping[str, Any]) -> str | None:

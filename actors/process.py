@@ -98,7 +98,10 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
 
 
 def incident_fingerprint(event: StoredEvent, job: JobIdentity, analysis: Analysis) -> str:
-    """The fingerprint of the incident of this event's failure, as `analysis` found it."""
+    """The fingerprint of the incident of this event's failure, as `analysis` found it; a
+    watched failure's is its target and cause, whatever pod or log lines its text names."""
+    if job.cause is not None:
+        return fingerprint(target=job.target, template_ids=(), run=f"cause:{job.cause}")
     return fingerprint(target=job.target, template_ids=analysis.templates, run=_run_of(event, job))
 
 
@@ -145,14 +148,21 @@ def unavailable_analysis(reason: str) -> Analysis:
 
 
 def analyze_job(job: JobIdentity, *, fetch: Fetch, analyze: Analyze) -> tuple[Analysis, bool]:
-    """The job's log analyzed, and whether it was (False: the analysis says why it was not)."""
+    """The job's log analyzed, and whether it was (False: the analysis says why it was not).
+    A watched failure brings its text (`recoverops.sources`): nothing is fetched for it."""
+    if job.text is not None:
+        return _analyze_text(job, job.text, analyze=analyze)
     if job.ref is None:
         return unavailable_analysis(f"logs unavailable: {job.why}"), False
     log = fetch(job.ref)
     if log.status != "ok" or log.text is None:
         return unavailable_analysis(log.reason or "logs unavailable: no reason given"), False
+    return _analyze_text(job, log.text, analyze=analyze)
+
+
+def _analyze_text(job: JobIdentity, text: str, *, analyze: Analyze) -> tuple[Analysis, bool]:
     try:
-        return analyze(log.text), True
+        return analyze(text), True
     # Any other exception is a bug: it reaches the detector, which keeps it on the event and
     # counts it as an attempt (RECOVEROPS_MAX_ATTEMPTS of them, then the dead letters).
     except RecoverOpsError as error:  # an input the detector refuses is recorded, not raised

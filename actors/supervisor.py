@@ -31,12 +31,15 @@ from recoverops.store import Store
 from .analyzer import Analyzer
 from .detector import Checkpoint, Detector, DetectorConfig
 from .handles import Handle, spawn
+from .kube_watch import KubeWatchActor
 from .remediator import Remediator
 from .source import SourceActor, SourceConfig
 
 logger = logging.getLogger("recoverops.actors")
 
 SYSTEMS = ("github", "gitlab", "jenkins")
+# Sources that watch a system themselves (`recoverops.sources`), one actor each.
+WATCHERS: dict[str, type[Any]] = {"kubernetes": KubeWatchActor}
 PING_TIMEOUT = 10.0
 
 
@@ -49,6 +52,8 @@ class PoolConfig:
     # Remediators of other target systems besides (kubernetes, aws): their actions come from
     # plans and from operators, not from a source of their own.
     extra_remediators: Sequence[str] = ()
+    # Watching sources to run (keys of WATCHERS), among the source actors.
+    watchers: Sequence[str] = ()
     max_restarts: int = 3  # Ray's own restarts of one detector before the supervisor replaces it
     check_interval: float = 1.0  # seconds between the monitor's health checks
     # Actors reserve no CPU: they mostly wait on the database, the queue and HTTP.
@@ -86,7 +91,10 @@ class Supervisor:
         }
         self._analyzer = self._new_analyzer()
         self._detectors = [self._new_detector(i) for i in range(self._config.detectors)]
-        self._sources = {system: self._new_source(system) for system in self._config.systems}
+        self._sources = {
+            system: self._new_source(system)
+            for system in (*self._config.systems, *self._config.watchers)
+        }
         names: list[str] = ray.get([d.ping.remote() for d in self._detectors], timeout=60)
         others = (*self._remediators.values(), self._analyzer, *self._sources.values())
         ray.get([actor.ping.remote() for actor in others], timeout=60)
@@ -216,6 +224,13 @@ class Supervisor:
         return spawn(Analyzer, self._settings, options=options)
 
     def _new_source(self, system: str) -> Handle:
+        if system in WATCHERS:
+            return spawn(
+                WATCHERS[system],
+                self._settings,
+                options=self._restarting(),
+                queue=self._config.detector.queue,
+            )
         config = replace(self._config.source, queue=self._config.detector.queue)
         return spawn(
             SourceActor, self._settings, options=self._restarting(), source=system, config=config

@@ -214,8 +214,9 @@ class Settings(BaseSettings):
     )
     kubeconfig: Path | None = Field(
         default=None,
-        description="The kubeconfig of the cluster the Kubernetes remediator acts on. Unset: the "
-        "in-cluster service account.",
+        description="The kubeconfig of the cluster the Kubernetes remediator acts on and, when "
+        "set, `recoverops up` watches (pods, events, Jobs, nodes). Unset: the in-cluster service "
+        "account, and no watching.",
     )
 
     @field_validator(

@@ -72,6 +72,7 @@ def create_app(
         incident_counts=lambda: incident_counts(opened),
         stage_times=lambda: store_stage_times(opened),
         dead_letters=opened.dead_letter_counts,
+        positions=opened.source_positions,
     )
     for name in ("github_webhook_secret", "gitlab_webhook_token", "jenkins_webhook_token"):
         if getattr(settings, name) is None and settings.development:

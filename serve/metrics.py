@@ -3,7 +3,8 @@
 Counted as they happen: events received (by source and outcome), requests refused (by route
 and reason), request latency (by route template, method and status). Read from the store and
 the queue at scrape time: queue depth (waiting, in flight), incidents by category and status,
-and the pipeline's stage latencies.
+the watching sources' positions and how long since each moved, and the pipeline's stage
+latencies.
 
 Stage latencies, `recoverops_stage_latency_seconds{stage, quantile}`, over the last hour (at most
 the newest 1,000 of each stage):
@@ -48,6 +49,8 @@ QUANTILES = (0.5, 0.9, 0.99)
 STAGES = ("ingest", "detect", "analyze")
 
 StageTimes = dict[str, list[float]]
+# (source, stream, position, saved at): a watching source's place (`Store.source_positions`).
+SourcePosition = tuple[str, str, str, datetime]
 
 
 class RecentTimes:
@@ -100,9 +103,10 @@ class Metrics:
         incident_counts: Callable[[], dict[tuple[str, str], int]],
         stage_times: Callable[[], StageTimes] | None = None,
         dead_letters: Callable[[], tuple[int, int]] | None = None,
+        positions: Callable[[], Sequence[SourcePosition]] | None = None,
     ) -> None:
-        """Read the queue depth, the incident counts, the stages' times and the dead letters'
-        (total, waiting) counts at each scrape."""
+        """Read the queue depth, the incident counts, the stages' times, the dead letters'
+        (total, waiting) counts and the watching sources' positions at each scrape."""
         self.registry.register(
             _StateCollector(
                 depth,
@@ -110,6 +114,7 @@ class Metrics:
                 stage_times or (lambda: {}),
                 self.ingest,
                 dead_letters or (lambda: (0, 0)),
+                positions or (lambda: ()),
             )
         )
 
@@ -149,12 +154,14 @@ class _StateCollector(Collector):
         stage_times: Callable[[], StageTimes],
         ingest: RecentTimes,
         dead_letters: Callable[[], tuple[int, int]],
+        positions: Callable[[], Sequence[SourcePosition]],
     ) -> None:
         self._depth = depth
         self._counts = counts
         self._stage_times = stage_times
         self._ingest = ingest
         self._dead_letters = dead_letters
+        self._positions = positions
 
     def collect(self) -> Iterator[Metric]:
         # A scrape never fails for a service that is down: its series are left out and
@@ -201,11 +208,38 @@ class _StateCollector(Collector):
             left.add_metric([], waiting)
             yield left
         try:
+            positions = self._positions()
+        except Exception as error:
+            log.warning("metrics: source positions unavailable: %s", type(error).__name__)
+        else:
+            yield from _position_families(positions, now=datetime.now(UTC))
+        try:
             times = {"ingest": self._ingest.values(), **self._stage_times()}
         except Exception as error:
             log.warning("metrics: stage latencies unavailable: %s", type(error).__name__)
             times = {"ingest": self._ingest.values()}
         yield from _stage_families(times)
+
+
+def _position_families(positions: Sequence[SourcePosition], *, now: datetime) -> Iterator[Metric]:
+    """How long since each watched stream last moved, and where it is (a Kubernetes
+    resourceVersion is a number in practice; a position that is not one is left out)."""
+    age = GaugeMetricFamily(
+        "recoverops_source_position_age_seconds",
+        "Seconds since a watching source last saved its position in a stream.",
+        labels=["source", "stream"],
+    )
+    where = GaugeMetricFamily(
+        "recoverops_source_position",
+        "The position a watching source last saved in a stream (a resourceVersion).",
+        labels=["source", "stream"],
+    )
+    for source, stream, position, at in positions:
+        age.add_metric([source, stream], _seconds(at, now))
+        if position.isdigit():
+            where.add_metric([source, stream], float(position))
+    yield age
+    yield where
 
 
 def _stage_families(times: StageTimes) -> Iterator[Metric]:

@@ -67,6 +67,7 @@ READS = (
     "retrain_check_s",
     "retrain_num_cpus",
     "retrain_memory_mb",
+    "kubeconfig",
 )
 
 
@@ -138,6 +139,7 @@ def run(args: argparse.Namespace) -> int:
                 # Without a policy every action is a dry run, and only CI incidents plan any:
                 # the Kubernetes and AWS remediators (a process each) start with a policy.
                 extra_remediators=() if policy is None else ("kubernetes", "aws"),
+                watchers=("kubernetes",) if settings.kubeconfig is not None else (),
             ),
         )
         serving = classifier.status.remote().result(timeout_s=60)["model"]
@@ -148,6 +150,8 @@ def run(args: argparse.Namespace) -> int:
             f" remediator per CI system (and Kubernetes and AWS with a policy); data under"
             f" {settings.home}"
         )
+        if settings.kubeconfig is not None:
+            say(f"watching Kubernetes pods, events, Jobs and nodes through {settings.kubeconfig}")
         say(
             "remediation: dry run (RECOVEROPS_POLICY is not set)"
             if policy is None

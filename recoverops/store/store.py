@@ -23,6 +23,7 @@ from recoverops.store import (
     incidents,
     log_retries,
     outbox,
+    positions,
     stages,
 )
 from recoverops.store.engine import create_store_engine
@@ -436,3 +437,26 @@ class Store:
     def mark_dead_letter_replayed(self, dead_letter_id: int) -> bool:
         with self.transaction() as session:
             return dead_letters.mark_replayed(session, dead_letter_id, at=self._clock())
+
+    # Source positions
+
+    def source_position(self, source: str, stream: str) -> str | None:
+        """Where `source` last was in `stream` (a resourceVersion); None: never watched."""
+        with self.transaction() as session:
+            return positions.get(session, source=source, stream=stream)
+
+    def save_source_position(self, source: str, stream: str, position: str) -> None:
+        with self.transaction() as session:
+            positions.save(
+                session, source=source, stream=stream, position=position, at=self._clock()
+            )
+
+    def source_positions(self) -> list[tuple[str, str, str, datetime]]:
+        """(source, stream, position, updated_at) of every watched stream (for /metrics)."""
+        with self.transaction() as session:
+            return positions.every(session)
+
+    def forget_source_position(self, source: str, stream: str) -> None:
+        """The next start lists `stream` afresh (its position expired)."""
+        with self.transaction() as session:
+            positions.forget(session, source=source, stream=stream)

@@ -211,3 +211,15 @@ class DeadLetterRow(Base):
     replayed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_dead_letters_queue_replayed_at", "queue", "replayed_at"),)
+
+
+class SourcePositionRow(Base):
+    """Where a watching source is in its stream (migration 0009): a Kubernetes watch's
+    resourceVersion, so that a restarted source resumes instead of replaying."""
+
+    __tablename__ = "source_positions"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(255), primary_key=True)
+    position: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -194,3 +194,17 @@ def test_quantiles_are_nearest_rank() -> None:
     values = [float(n) for n in range(1, 101)]
     assert [quantile(values, q) for q in (0.5, 0.9, 0.99)] == [50.0, 90.0, 99.0]
     assert quantile([3.0], 0.99) == 3.0
+
+
+def test_the_watching_sources_positions_and_their_age(sqlite_backend: Backend) -> None:
+    store = sqlite_backend.store
+    store.save_source_position("kubernetes", "pods", "4711")
+    store.save_source_position("kubernetes", "nodes", "opaque-token")
+    with sqlite_backend.client() as client:
+        found = samples(client)
+    pods = {"source": "kubernetes", "stream": "pods"}
+    assert value(found, "recoverops_source_position", **pods) == 4711
+    assert 0 <= value(found, "recoverops_source_position_age_seconds", **pods) < 60
+    nodes = {"source": "kubernetes", "stream": "nodes"}
+    assert ("recoverops_source_position_age_seconds", frozenset(nodes.items())) in found
+    assert ("recoverops_source_position", frozenset(nodes.items())) not in found  # not a number

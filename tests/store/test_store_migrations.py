@@ -25,8 +25,17 @@ from recoverops.store.tables import Base
 from recoverops.store.url import database_url
 from recoverops.taxonomy import Category
 
-TABLES = {"events", "incidents", "timeline_entries", "actions", "audit_log", "outbox", "feedback"}
-HEAD = "0008"
+TABLES = {
+    "events",
+    "incidents",
+    "timeline_entries",
+    "actions",
+    "audit_log",
+    "outbox",
+    "feedback",
+    "source_positions",
+}
+HEAD = "0009"
 
 
 def test_upgrade_from_empty_creates_every_table(store_settings: Settings) -> None:

@@ -1,0 +1,7 @@
+"""Watching sources: systems RecoverOps watches itself, rather than being called by (webhooks).
+
+Each turns what it sees into stored, queued failure events (`sink`) that the detectors analyze
+like a CI delivery, and keeps its position in the store so that a restart resumes:
+
+- `kubernetes`: pods, events, Jobs and nodes of one cluster (`RECOVEROPS_KUBECONFIG`).
+"""
