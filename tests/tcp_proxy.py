@@ -1,6 +1,8 @@
 """A TCP forwarder to a real server that a test can cut and restore: a real outage, on demand.
 
-Clients connect to `url`'s port; each connection is piped to the server behind. `cut()` closes
+Clients connect to the proxy's port on 127.0.0.1; each connection is piped to the server behind,
+reached by host and port or, for a server that listens on a Unix socket only (the embedded
+PostgreSQL of `RECOVEROPS_TEST_SERVERS=embedded`), by the socket's path. `cut()` closes
 the listening socket and every open connection (clients see the server vanish, new ones are
 refused); `restore()` listens again on the same port.
 """
@@ -14,8 +16,8 @@ from contextlib import contextmanager
 
 
 class TcpProxy:
-    def __init__(self, host: str, port: int) -> None:
-        self._target = (host, port)
+    def __init__(self, target: tuple[str, int] | str) -> None:
+        self._target = target
         self._lock = threading.Lock()
         self._open: list[socket.socket] = []
         self._listener: socket.socket | None = None
@@ -46,7 +48,7 @@ class TcpProxy:
             except OSError:  # cut
                 return
             try:
-                server = socket.create_connection(self._target, timeout=5)
+                server = _connect(self._target)
             except OSError:
                 _close(client)
                 continue
@@ -58,6 +60,20 @@ class TcpProxy:
                 self._open += [client, server]
             for source, sink in ((client, server), (server, client)):
                 threading.Thread(target=_pipe, args=(source, sink), daemon=True).start()
+
+
+def _connect(target: tuple[str, int] | str) -> socket.socket:
+    if isinstance(target, tuple):
+        return socket.create_connection(target, timeout=5)
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.settimeout(5)
+    try:
+        server.connect(target)
+    except OSError:
+        server.close()
+        raise
+    server.settimeout(None)
+    return server
 
 
 def _pipe(source: socket.socket, sink: socket.socket) -> None:
@@ -79,8 +95,9 @@ def _close(sock: socket.socket) -> None:
 
 
 @contextmanager
-def proxied(host: str, port: int) -> Iterator[TcpProxy]:
-    proxy = TcpProxy(host, port)
+def proxied(target: tuple[str, int] | str) -> Iterator[TcpProxy]:
+    """A proxy to `target`: (host, port), or the path of a Unix socket."""
+    proxy = TcpProxy(target)
     try:
         yield proxy
     finally:

@@ -122,9 +122,20 @@ def test_a_store_outage_is_one_line_when_it_starts_and_one_when_it_ends(
 ) -> None:
     Store.open(postgresql_settings).close()  # migrated, as `recoverops up` leaves it
     server = make_url(str(postgresql_settings.database_url))
-    with proxied(server.host or "127.0.0.1", server.port or 5432) as proxy:
+    # A server on a Unix socket (the embedded one) names its folder in the `host` query.
+    folder = server.query.get("host")
+    target = (
+        f"{folder}/.s.PGSQL.{server.port or 5432}"
+        if isinstance(folder, str)
+        else (server.host or "127.0.0.1", server.port or 5432)
+    )
+    with proxied(target) as proxy:
         # The detector reaches PostgreSQL (its store and its outbox queue) through the proxy.
-        url = server.set(host="127.0.0.1", port=proxy.port).render_as_string(hide_password=False)
+        url = (
+            server.difference_update_query(["host"])
+            .set(host="127.0.0.1", port=proxy.port)
+            .render_as_string(hide_password=False)
+        )
         settings = postgresql_settings.model_copy(update={"database_url": url})
         caplog.set_level(logging.INFO, logger="recoverops.actors")
         config = DetectorConfig(idle_wait=0.001, max_backoff=0.05)

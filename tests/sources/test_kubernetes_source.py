@@ -334,7 +334,7 @@ def test_a_lost_connection_is_retried_and_resumed_without_a_new_list(
 ) -> None:
     ns = kube_namespace
     server = httpx.URL(kube_cluster.server)
-    with proxied("127.0.0.1", server.port or 443) as proxy:
+    with proxied(("127.0.0.1", server.port or 443)) as proxy:
         kubeconfig = tmp_path / "kubeconfig"
         kubeconfig.write_text(
             kube_cluster.kubeconfig.read_text().replace(
