@@ -99,12 +99,22 @@ def kinds_for(world: World) -> dict[str, Any]:
     return {**KINDS, "mem.set_version": SetVersion(world), "mem.grant": Grant(world)}
 
 
+def next_wednesday_ten() -> datetime:
+    """The next Wednesday, 10:00 UTC, after now: a fixed weekday and hour for the policies' time
+    windows, and later than anything the store timestamps with the real clock (an incident's own
+    timeline entries), so the two kinds of time sort as they happen."""
+    now = datetime.now(UTC)
+    at = now.replace(hour=10, minute=0, second=0, microsecond=0)
+    at += timedelta(days=(2 - now.weekday()) % 7)
+    return at if at > now else at + timedelta(days=7)
+
+
 class Clock:
     """A clock the test moves: leases, deadlines and windows without waiting for them. With
     `tick`, every reading moves it on by that many seconds (a validation's deadline arrives)."""
 
     def __init__(self, start: datetime | None = None, *, tick: float = 0.0) -> None:
-        self.now = start or datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # a Wednesday
+        self.now = start or next_wednesday_ten()
         self.tick = timedelta(seconds=tick)
         self._lock = threading.Lock()
 

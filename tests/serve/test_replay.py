@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from functools import partial
 from pathlib import Path
@@ -216,12 +217,16 @@ def test_the_examples_become_incidents_through_the_detectors_own_steps(
 
 def test_make_run_says_it_runs_in_development() -> None:
     # The quick start's unsigned deliveries are taken because `make run` sets development mode.
+    # Under `make test` the parent make's variables would make this one a sub-make, which
+    # prints "Entering directory" lines around the recipe.
+    env = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")}
     recipe = subprocess.run(
-        ["make", "-n", "-o", ".venv/.installed", "run"],
+        ["make", "--no-print-directory", "-n", "-o", ".venv/.installed", "run"],
         cwd=ROOT,
         capture_output=True,
         text=True,
         check=True,
+        env=env,
     ).stdout.splitlines()
     said, ran = recipe[0], recipe[-1]
     assert said.startswith("echo") and "RECOVEROPS_ENV=development" in said
