@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from recoverops.incidents import Source
-from recoverops.queue import Queue, open_queue
+from recoverops.queue import Queue, event_message, open_queue
 from recoverops.settings import Settings
 from recoverops.store import Store, StoredEvent
 
@@ -54,15 +54,6 @@ class Sweep:
     floor: int = 0
 
 
-def event_message(event: StoredEvent) -> tuple[str, dict[str, Any]]:
-    """The queue key and payload of an event, as ingestion queues it (serve's `ingest`)."""
-    return f"event:{event.id}", {
-        "event_id": event.id,
-        "source": event.source.value,
-        "kind": event.kind,
-    }
-
-
 def sweep(
     store: Store,
     queue: Queue,
@@ -84,7 +75,7 @@ def sweep(
         if event.received_at >= cutoff:
             counts["young"] += 1
         elif _is_failure(event):
-            key, payload = event_message(event)
+            key, payload = event_message(event.id, event.source, event.kind)
             counts["enqueued" if queue.enqueue(key, payload) else "queued"] += 1
         else:
             store.mark_event_processed(event.id)

@@ -16,9 +16,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
-from typing import Any
 
 from recoverops.incidents import Event, Source
+from recoverops.queue import event_message
 from recoverops.store import Store
 
 from .services import QueueHandle
@@ -35,10 +35,6 @@ class Ingested:
     queued: bool  # this call put the event on the queue
 
 
-def queue_key(event_id: int) -> str:
-    return f"event:{event_id}"
-
-
 def ingest(store: Store, queue: QueueHandle, *, source: Source, delivery: Delivery) -> Ingested:
     event = Event(
         source=source,
@@ -51,7 +47,9 @@ def ingest(store: Store, queue: QueueHandle, *, source: Source, delivery: Delive
     if outbox is not None:
         # Stored and queued in one transaction: a failure is never stored without being queued.
         added, queued = outbox.add_event_and_enqueue(
-            event, payload=delivery.stored_payload(), message=partial(_message, source, delivery)
+            event,
+            payload=delivery.stored_payload(),
+            message=partial(event_message, source=source, kind=delivery.kind),
         )
         if added.created:
             return Ingested(added.event_id, redelivery=False, queued=queued)
@@ -65,14 +63,5 @@ def ingest(store: Store, queue: QueueHandle, *, source: Source, delivery: Delive
         stored = store.get_event(added.event_id)
         if stored is not None and stored.processed_at is not None:
             return Ingested(added.event_id, redelivery=True, queued=False)
-    queued = queue.get().enqueue(*_message(source, delivery, added.event_id))
+    queued = queue.get().enqueue(*event_message(added.event_id, source, delivery.kind))
     return Ingested(added.event_id, redelivery=not added.created, queued=queued)
-
-
-def _message(source: Source, delivery: Delivery, event_id: int) -> tuple[str, dict[str, Any]]:
-    """The queue key and body of a stored failure event."""
-    return queue_key(event_id), {
-        "event_id": event_id,
-        "source": source.value,
-        "kind": delivery.kind,
-    }

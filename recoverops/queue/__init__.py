@@ -1,6 +1,6 @@
 """The work queue: Redis Streams when RECOVEROPS_REDIS_URL is set, else the store's outbox."""
 
-from recoverops.queue.base import DEFAULT_LEASE, Message, Queue, QueueDepth
+from recoverops.queue.base import DEFAULT_LEASE, Message, Queue, QueueDepth, event_message
 from recoverops.queue.factory import open_queue
 from recoverops.queue.outbox import OutboxQueue
 from recoverops.queue.redis_streams import RedisStreamQueue
@@ -12,5 +12,6 @@ __all__ = [
     "Queue",
     "QueueDepth",
     "RedisStreamQueue",
+    "event_message",
     "open_queue",
 ]

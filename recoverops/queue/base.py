@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, Protocol
 
+from recoverops.incidents import Source
+
 # How long a claimed message stays with its consumer before another may take it over. Long
 # enough for the slowest analysis; a crashed consumer's work waits this long to be redone.
 DEFAULT_LEASE = timedelta(minutes=2)
@@ -56,3 +58,13 @@ class Queue(Protocol):
         ...
 
     def depth(self) -> QueueDepth: ...
+
+
+def queue_key(event_id: int) -> str:
+    return f"event:{event_id}"
+
+
+def event_message(event_id: int, source: Source, kind: str) -> tuple[str, dict[str, Any]]:
+    """The queue key and body of a stored failure event. Ingestion, the source actors' sweep and
+    the watch sources all queue through it: a key built two ways would queue one event twice."""
+    return queue_key(event_id), {"event_id": event_id, "source": source.value, "kind": kind}

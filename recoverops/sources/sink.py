@@ -16,7 +16,7 @@ from functools import partial
 from typing import Any, Protocol
 
 from recoverops.incidents import Event, Source
-from recoverops.queue import Queue
+from recoverops.queue import Queue, event_message
 from recoverops.queue.outbox import OutboxQueue
 from recoverops.store import Store
 
@@ -62,14 +62,6 @@ def bounded_delivery_id(value: str) -> str:
     return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
 
 
-def queue_message(failure: WatchedFailure, event_id: int) -> tuple[str, dict[str, Any]]:
-    return f"event:{event_id}", {
-        "event_id": event_id,
-        "source": failure.source.value,
-        "kind": failure.kind,
-    }
-
-
 class StoredSink:
     """Stores each failure as an event and queues it on `queue`."""
 
@@ -85,7 +77,7 @@ class StoredSink:
             received_at=failure.seen_at,
             payload_ref=PAYLOAD_INLINE,
         )
-        message = partial(queue_message, failure)
+        message = partial(event_message, source=failure.source, kind=failure.kind)
         if isinstance(self._queue, OutboxQueue):
             added, queued = self._queue.add_event_and_enqueue(
                 event, payload=failure.payload(), message=message

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from recoverops.actors import sweep
 from recoverops.incidents import Event, Source
 from recoverops.queue import OutboxQueue
-from recoverops.serve.ingest import queue_key
+from recoverops.queue.base import queue_key
 from recoverops.store import Store
 from tests.actors.conftest import failure_body, store_failure
 
