@@ -205,6 +205,11 @@ class Settings(BaseSettings):
         description="The API the dashboard reads (`recoverops up` sets it to the API it "
         "starts). Only this setting names it: never the page's URL.",
     )
+    dashboard_token: SecretStr | None = Field(
+        default=None,
+        description="The bearer token the dashboard sends to the API until someone signs in "
+        "with their own (not needed where the API has no sign-in).",
+    )
     aws_endpoint_url: str | None = Field(
         default=None,
         description="An AWS endpoint to use instead of AWS's own (moto's server in the tests).",
