@@ -121,7 +121,7 @@ def _resolve_times(incidents: list[IncidentDetail]) -> None:
         .mark_boxplot()
         .encode(x=alt.X("category:N"), y=alt.Y("minutes:Q", title="minutes"))
     )
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
 
 
 render()

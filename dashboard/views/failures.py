@@ -26,6 +26,7 @@ from common import (
 BUCKETS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
 DIMENSIONS = ("category", "source", "repository")
 INCIDENT_PAGE = "views/incident.py"
+OPENED_KEY = "incident_opened"
 
 
 def render() -> None:
@@ -69,17 +70,24 @@ def _failures(api: Api, filters: Filters) -> None:
     if more:
         st.button("Load more", key="load_more", on_click=_load_more)
     by_id = {row["id"]: row for row in rows}
-    chosen = st.selectbox(
+    st.selectbox(
         "Open an incident",
         list(by_id),
         index=None,
         format_func=lambda number: _label(by_id[number]),
         placeholder="Choose an incident to see its evidence, root cause, fix and timeline",
         key="incident",
+        on_change=_open,
     )
-    if chosen is not None:
-        st.session_state.incident_id = chosen
-        st.switch_page(INCIDENT_PAGE, query_params={"id": str(chosen)})
+    opened = st.session_state.pop(OPENED_KEY, None)
+    if opened is not None:
+        st.switch_page(INCIDENT_PAGE, query_params={"id": str(opened)})
+
+
+def _open() -> None:
+    # The choice is taken and the box emptied, so coming back here does not open it again.
+    st.session_state[OPENED_KEY] = st.session_state.incident
+    st.session_state.incident = None
 
 
 def _chart(rows: list[Incident]) -> None:
@@ -97,7 +105,7 @@ def _chart(rows: list[Incident]) -> None:
             tooltip=["when:T", f"{by}:N", "incidents:Q"],
         )
     )
-    st.altair_chart(chart, use_container_width=True)
+    st.altair_chart(chart, width="stretch")
 
 
 def _load_more() -> None:

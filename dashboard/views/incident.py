@@ -47,8 +47,8 @@ def render() -> None:
 
 
 def _chosen(api: Api) -> int | None:
-    given = st.query_params.get("id") or st.session_state.get("incident_id")
-    if given is not None and str(given).isdigit():
+    given = st.query_params.get("id")
+    if given is not None and given.isdigit():
         return int(given)
     try:
         rows, _ = load_incidents(api, Filters(), pages=1)
