@@ -15,9 +15,10 @@ STS_DENIED = "plain-aws-sts-accessdenied"
 SOURCES = ["GitHub", "GitLab", "Jenkins", "Kubernetes", "AWS"]
 
 
-def sources(at: AppTest) -> dict[str, dict[str, object]]:
+def sources(at: AppTest) -> dict[object, dict[str, object]]:
     frame = at.dataframe[0].value
-    return {row["source"]: row for row in frame.to_dict("records")}
+    rows = [{str(name): value for name, value in row.items()} for row in frame.to_dict("records")]
+    return {row["source"]: row for row in rows}
 
 
 def test_each_source_shows_its_deliveries_failures_and_lag(
