@@ -10,7 +10,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import streamlit as st
-from client import Api, ApiUnavailable, Filters, Identity, Incident, filter_choices, list_incidents
+from client import (
+    Api,
+    ApiUnavailable,
+    Filters,
+    Identity,
+    Incident,
+    SignInRequired,
+    filter_choices,
+    list_incidents,
+)
 
 SESSION_KEY = "recoverops_session"
 REFRESH_EVERY = timedelta(seconds=10)
@@ -41,6 +50,9 @@ def session() -> Session:
 
 def unavailable(api: Api, error: ApiUnavailable) -> None:
     """The one message for an API that cannot be read, with what to do about it."""
+    if isinstance(error, SignInRequired):
+        st.warning(f"Sign in (in the sidebar) to see this page: {error}", icon="🔒")
+        return
     st.error(
         f"The RecoverOps API at {api.base_url} is unavailable: {error}. Start it with "
         "`recoverops up` (or `recoverops api`), or correct RECOVEROPS_DASHBOARD_API_URL.",
