@@ -179,6 +179,16 @@ def time_to_resolve(incident: IncidentDetail) -> timedelta | None:
     return min(resolved) - when(incident["first_seen"]) if resolved else None
 
 
+def resolve_times_by_category(incidents: Iterable[IncidentDetail]) -> dict[str, timedelta]:
+    """The median time to resolve of each category's resolved incidents."""
+    times: defaultdict[str, list[float]] = defaultdict(list)
+    for incident in incidents:
+        took = time_to_resolve(incident)
+        if took is not None:
+            times[incident["category"]].append(took.total_seconds())
+    return {c: timedelta(seconds=median(seconds)) for c, seconds in sorted(times.items())}
+
+
 def verdicts(incidents: Iterable[IncidentDetail]) -> list[Verdicts]:
     """Per detected category, the incidents operators confirmed and corrected (each incident's
     latest verdict counts once)."""

@@ -17,11 +17,13 @@ from signin import sidebar, sign_in
 from recoverops.settings import Settings, problems
 
 PAGES = (
-    st.Page("views/live.py", title="Live", icon="📡", url_path="live", default=True),
-    st.Page("views/failures.py", title="Failures", icon="🧯", url_path="failures"),
-    st.Page("views/incident.py", title="Incident", icon="🔎", url_path="incident"),
-    st.Page("views/fixes.py", title="Fixes", icon="🛠️", url_path="fixes"),
-    st.Page("views/analytics.py", title="Analytics", icon="📊", url_path="analytics"),
+    st.Page("views/live.py", title="Live", icon=":material/monitor_heart:", default=True),
+    st.Page("views/failures.py", title="Failures", icon=":material/timeline:", url_path="failures"),
+    st.Page("views/incident.py", title="Incident", icon=":material/search:", url_path="incident"),
+    st.Page("views/fixes.py", title="Fixes", icon=":material/build:", url_path="fixes"),
+    st.Page(
+        "views/analytics.py", title="Analytics", icon=":material/bar_chart:", url_path="analytics"
+    ),
 )
 
 

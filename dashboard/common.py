@@ -51,12 +51,12 @@ def session() -> Session:
 def unavailable(api: Api, error: ApiUnavailable) -> None:
     """The one message for an API that cannot be read, with what to do about it."""
     if isinstance(error, SignInRequired):
-        st.warning(f"Sign in (in the sidebar) to see this page: {error}", icon="🔒")
+        st.warning(f"Sign in (in the sidebar) to see this page: {error}", icon=":material/lock:")
         return
     st.error(
         f"The RecoverOps API at {api.base_url} is unavailable: {error}. Start it with "
         "`recoverops up` (or `recoverops api`), or correct RECOVEROPS_DASHBOARD_API_URL.",
-        icon="🚫",
+        icon=":material/cloud_off:",
     )
 
 
@@ -106,12 +106,15 @@ def percent(value: object) -> str:
 
 
 def duration(value: timedelta | float | None) -> str:
-    """3 h 05 min, 4 min 10 s, 12 s; — for none."""
+    """2 d 4 h, 3 h 05 min, 4 min 10 s, 12 s; — for none."""
     if value is None:
         return "—"
     seconds = int(value.total_seconds() if isinstance(value, timedelta) else value)
+    days, seconds = divmod(seconds, 86400)
     hours, rest = divmod(seconds, 3600)
     minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
     if hours:
         return f"{hours} h {minutes:02d} min"
     return f"{minutes} min {seconds:02d} s" if minutes else f"{seconds} s"

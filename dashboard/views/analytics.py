@@ -8,7 +8,13 @@ from datetime import timedelta
 import altair as alt
 import pandas as pd
 import streamlit as st
-from analytics import actions_by_lane, operator_outcomes, summary, time_to_resolve, verdicts
+from analytics import (
+    actions_by_lane,
+    operator_outcomes,
+    resolve_times_by_category,
+    summary,
+    verdicts,
+)
 from client import Action, Api, ApiUnavailable, Filters, IncidentDetail, get_incident, list_actions
 from common import as_of, duration, load_incidents, percent, session, unavailable
 
@@ -40,7 +46,10 @@ def render() -> None:
         f"(read at most every {FRESH_FOR.seconds} s)"
     )
     if not incidents:
-        st.info("No incidents yet: the Live page says how to get a first one.", icon="👋")
+        st.info(
+            "No incidents yet: the Live page says how to get a first one.",
+            icon=":material/waving_hand:",
+        )
         return
     figures = summary(incidents, actions)
     mttr, automated, fixes, accuracy = st.columns(4)
@@ -89,11 +98,13 @@ def render() -> None:
         st.markdown("**Actions by lane**")
         lanes = actions_by_lane(actions)
         if actions:
-            st.bar_chart(
-                {"lane": list(lanes), "actions": [len(m) for m in lanes.values()]},
-                x="lane",
-                y="actions",
+            counts = pd.DataFrame({"lane": list(lanes), "actions": map(len, lanes.values())})
+            chart = (
+                alt.Chart(counts)
+                .mark_bar()
+                .encode(x=alt.X("lane:N", sort=list(lanes)), y=alt.Y("actions:Q"))
             )
+            st.altair_chart(chart, width="stretch")
         else:
             st.caption("No remediation actions yet.")
         outcomes = operator_outcomes(incidents)
@@ -103,25 +114,20 @@ def render() -> None:
                 f"{outcomes['worked']} time(s), failed {outcomes['failed']} time(s)."
             )
     _resolve_times(incidents)
-    st.info(NOT_EXPOSED, icon="🧪")
+    st.info(NOT_EXPOSED, icon=":material/science:")
 
 
 def _resolve_times(incidents: list[IncidentDetail]) -> None:
-    rows = [
-        {"category": i["category"], "minutes": d.total_seconds() / 60}
-        for i in incidents
-        if (d := time_to_resolve(i)) is not None
-    ]
-    st.markdown("**Time to resolve, per category** (minutes)")
-    if not rows:
+    st.markdown("**Median time to resolve, per category** (hours)")
+    times = resolve_times_by_category(incidents)
+    if not times:
         st.caption("Nothing resolved yet.")
         return
-    chart = (
-        alt.Chart(pd.DataFrame(rows))
-        .mark_boxplot()
-        .encode(x=alt.X("category:N"), y=alt.Y("minutes:Q", title="minutes"))
+    st.bar_chart(
+        {"category": list(times), "hours": [t.total_seconds() / 3600 for t in times.values()]},
+        x="category",
+        y="hours",
     )
-    st.altair_chart(chart, width="stretch")
 
 
 render()

@@ -62,7 +62,7 @@ def _failures(api: Api, filters: Filters) -> None:
         st.info("No incidents match.")
         return
     if not rows:
-        st.info(FIRST_INCIDENT, icon="👋")
+        st.info(FIRST_INCIDENT, icon=":material/waving_hand:")
         return
 
     _chart(rows)

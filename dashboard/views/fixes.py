@@ -45,7 +45,7 @@ def _fixes(api: Api, identity: Identity | None) -> None:
         return
     st.caption(f"{len(actions)} action(s) · {as_of()}")
     if not actions:
-        st.info(NO_ACTIONS, icon="🛠️")
+        st.info(NO_ACTIONS, icon=":material/build:")
         return
     lanes = actions_by_lane(actions)
     for column, (name, members) in zip(st.columns(len(lanes)), lanes.items(), strict=True):

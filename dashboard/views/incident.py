@@ -105,7 +105,7 @@ def _provenance(analysis: dict[str, Any]) -> str:
 
 
 def _evidence(incident: IncidentDetail, analysis: dict[str, Any]) -> None:
-    st.markdown("**Evidence** (line numbers in the log as received)")
+    st.markdown("**Evidence** (in log order; line numbers in the log as received)")
     step = analysis.get("failing_step")
     if isinstance(step, dict):
         command = f" · last command `{step['command']}`" if step.get("command") else ""
@@ -117,11 +117,10 @@ def _evidence(incident: IncidentDetail, analysis: dict[str, Any]) -> None:
     if not incident["evidence"]:
         st.caption("No evidence recorded.")
         return
-    width = len(str(max(line["line"] for line in incident["evidence"])))
-    st.code(
-        "\n".join(f"{line['line']:>{width}}  {line['text']}" for line in incident["evidence"]),
-        language=None,
-    )
+    # Ranked by the detector; read in the order the log printed them.
+    lines = sorted(incident["evidence"], key=lambda line: line["line"])
+    width = len(str(lines[-1]["line"]))
+    st.code("\n".join(f"{line['line']:>{width}}  {line['text']}" for line in lines), language=None)
 
 
 def _root_cause(root_cause: object) -> None:

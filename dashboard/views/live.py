@@ -42,9 +42,12 @@ def _live(api: Api) -> None:
         unavailable(api, error)
         return
     if api_health.ok:
-        st.success("API healthy", icon="✅")
+        st.success("API healthy", icon=":material/check_circle:")
     else:
-        st.warning(f"API degraded: {', '.join(api_health.down) or 'unknown'} down", icon="⚠️")
+        st.warning(
+            f"API degraded: {', '.join(api_health.down) or 'unknown'} down",
+            icon=":material/warning:",
+        )
     st.caption(f"{len(incidents)} incident(s) read · {as_of()}")
 
     st.subheader("Sources")
@@ -54,12 +57,12 @@ def _live(api: Api) -> None:
         st.warning(
             f"{len(letters)} event(s) given up on (GET /dead-letters); after a fix, "
             "`recoverops replay --dead-letters` queues them again.",
-            icon="📭",
+            icon=":material/mail:",
         )
 
     st.subheader("Newest failures")
     if not incidents:
-        st.info(FIRST_INCIDENT, icon="👋")
+        st.info(FIRST_INCIDENT, icon=":material/waving_hand:")
         return
     st.dataframe(
         [_failure_row(i) for i in incidents[:NEWEST]],

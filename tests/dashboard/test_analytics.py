@@ -12,12 +12,14 @@ from analytics import (
     operator_outcomes,
     over_time,
     repository,
+    resolve_times_by_category,
     source_health,
     summary,
     time_to_resolve,
     verdicts,
 )
 from client import Action, Incident, IncidentDetail
+from common import duration
 
 NOW = datetime(2026, 1, 10, 12, 0, tzinfo=UTC)
 
@@ -69,6 +71,32 @@ def test_time_to_resolve_is_first_seen_to_the_first_resolution() -> None:
     assert (
         time_to_resolve(incident(2, timeline=[entry("2026-01-10T10:00:00+00:00", "open")])) is None
     )
+
+
+def test_the_median_time_to_resolve_per_category() -> None:
+    def resolved(number: int, category: str, at: str) -> IncidentDetail:
+        return incident(number, category=category, timeline=[entry(at, "resolved")])
+
+    times = resolve_times_by_category(
+        [
+            resolved(1, "build.test", "2026-01-10T10:10:00+00:00"),
+            resolved(2, "build.test", "2026-01-10T10:30:00+00:00"),
+            resolved(3, "build.test", "2026-01-10T12:00:00+00:00"),
+            resolved(4, "infra.network", "2026-01-10T10:01:00+00:00"),
+            incident(5, category="build.lint"),  # never resolved
+        ]
+    )
+    assert times == {"build.test": timedelta(minutes=30), "infra.network": timedelta(minutes=1)}
+
+
+def test_durations_read_at_a_glance() -> None:
+    assert [duration(s) for s in (None, 12, 250, 3 * 3600 + 300, 2 * 86400 + 4 * 3600)] == [
+        "—",
+        "12 s",
+        "4 min 10 s",
+        "3 h 05 min",
+        "2 d 4 h",
+    ]
 
 
 def test_verdicts_count_each_incidents_latest_word_against_what_was_detected() -> None:
