@@ -27,6 +27,8 @@ SOURCES = {
 # A watched stream that has not moved for this long is shown as stalled.
 STALLED_AFTER = timedelta(minutes=5)
 RECENT = timedelta(hours=24)
+# The pipeline's stages /metrics times (serve/metrics.py's STAGES).
+STAGES = ("ingest", "detect", "analyze")
 
 # The fix-tracking lanes, from the engine's statuses (recoverops.remediation.model.ActionStatus).
 LANES: dict[str, tuple[str, ...]] = {
@@ -116,6 +118,27 @@ def source_health(
             )
         )
     return rows
+
+
+@dataclass(frozen=True, slots=True)
+class Pipeline:
+    """The queue's depth and each stage's median latency over the last hour (None: no sample)."""
+
+    waiting: int | None
+    in_flight: int | None
+    median_latency: dict[str, float | None]
+
+
+def pipeline(samples: Sequence[tuple[str, dict[str, str], float]]) -> Pipeline:
+    depth: dict[str, int] = {}
+    latency: dict[str, float | None] = dict.fromkeys(STAGES)
+    for name, labels, value in samples:
+        if name == "recoverops_queue_depth":
+            depth[labels.get("state", "")] = int(value)
+        elif name == "recoverops_stage_latency_seconds" and labels.get("quantile") == "0.5":
+            if labels.get("stage") in latency:
+                latency[labels["stage"]] = value
+    return Pipeline(depth.get("waiting"), depth.get("in_flight"), latency)
 
 
 def _state(events: int, lag: float | None, seen: Sequence[datetime]) -> str:

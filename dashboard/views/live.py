@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import streamlit as st
-from analytics import SOURCES, SourceHealth, metric_samples, source_health
+from analytics import SOURCES, Pipeline, SourceHealth, metric_samples, pipeline, source_health
 from client import Api, ApiUnavailable, Filters, Incident, dead_letters, health, metrics_text
 from common import (
     FIRST_INCIDENT,
@@ -50,6 +50,8 @@ def _live(api: Api) -> None:
         )
     st.caption(f"{len(incidents)} incident(s) read · {as_of()}")
 
+    _pipeline(pipeline(samples))
+
     st.subheader("Sources")
     sources = source_health(incidents, samples, now=datetime.now(UTC))
     st.dataframe([_source_row(s) for s in sources], hide_index=True, width="stretch")
@@ -69,6 +71,15 @@ def _live(api: Api) -> None:
         hide_index=True,
         width="stretch",
     )
+
+
+def _pipeline(figures: Pipeline) -> None:
+    waiting, in_flight, *stages = st.columns(2 + len(figures.median_latency))
+    waiting.metric("Queued", "—" if figures.waiting is None else figures.waiting)
+    in_flight.metric("In flight", "—" if figures.in_flight is None else figures.in_flight)
+    for column, (stage, seconds) in zip(stages, figures.median_latency.items(), strict=True):
+        shown = "—" if seconds is None else f"{seconds:.2f} s"
+        column.metric(f"{stage} (median, 1 h)", shown)
 
 
 def _source_row(health: SourceHealth) -> dict[str, Any]:

@@ -6,11 +6,13 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from analytics import (
+    Pipeline,
     actions_by_lane,
     lane,
     metric_samples,
     operator_outcomes,
     over_time,
+    pipeline,
     repository,
     resolve_times_by_category,
     source_health,
@@ -225,7 +227,24 @@ recoverops_events_received_total{outcome="stored",source="jenkins"} 2.0
 # TYPE recoverops_source_position_age_seconds gauge
 recoverops_source_position_age_seconds{source="kubernetes",stream="pods"} 12.0
 recoverops_source_position_age_seconds{source="kubernetes",stream="events"} 900.0
+# HELP recoverops_queue_depth Messages in the event queue.
+# TYPE recoverops_queue_depth gauge
+recoverops_queue_depth{state="waiting"} 7.0
+recoverops_queue_depth{state="in_flight"} 2.0
+# HELP recoverops_stage_latency_seconds Pipeline stage latency quantiles over the last hour.
+# TYPE recoverops_stage_latency_seconds gauge
+recoverops_stage_latency_seconds{quantile="0.5",stage="ingest"} 0.004
+recoverops_stage_latency_seconds{quantile="0.9",stage="ingest"} 0.02
+recoverops_stage_latency_seconds{quantile="0.5",stage="analyze"} 1.5
+recoverops_stage_latency_seconds{quantile="0.5",stage="someday"} 9.0
 """
+
+
+def test_the_pipeline_from_metrics() -> None:
+    figures = pipeline(metric_samples(METRICS))
+    assert (figures.waiting, figures.in_flight) == (7, 2)
+    assert figures.median_latency == {"ingest": 0.004, "detect": None, "analyze": 1.5}
+    assert pipeline([]) == Pipeline(None, None, {"ingest": None, "detect": None, "analyze": None})
 
 
 def test_source_health() -> None:

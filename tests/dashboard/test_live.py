@@ -37,6 +37,9 @@ def test_each_source_shows_its_deliveries_failures_and_lag(
 
     assert not at.exception
     assert [m.value for m in at.success] == ["API healthy"]
+    figures = {metric.label: metric.value for metric in at.metric}
+    assert (figures["Queued"], figures["In flight"]) == ("0", "0")  # seeded, not queued
+    assert set(figures) >= {"ingest (median, 1 h)", "detect (median, 1 h)"}
     shown = sources(at)
     assert list(shown) == SOURCES
     assert shown["GitHub"]["deliveries"] == 1
