@@ -154,7 +154,10 @@ def test_every_page_in_chromium_and_an_approval_by_click(
     expect(page.get_by_text("3 incident(s)")).to_be_visible(timeout=SHOWN_WITHIN_MS)
     shot(page, shots, "failures", tables=1)
 
-    page.goto(f"{dashboard}/incident?id={lint.id}")
+    # Opening an incident from the list moves to its page, with its id in the URL.
+    page.get_by_test_id("stSelectbox").filter(has_text="Open an incident").click()
+    page.get_by_role("option", name=f"#{lint.id} · build.lint").click()
+    page.wait_for_url(f"{dashboard}/incident?id={lint.id}", timeout=SHOWN_WITHIN_MS)
     expect(page.get_by_text("Proposed fix")).to_be_visible(timeout=SHOWN_WITHIN_MS)
     # The diff, highlighted (its lines are split into spans: matched on the code block).
     expect(page.locator("code", has_text="+++ b/num_guess.py")).to_be_visible(
