@@ -179,7 +179,11 @@ def require_tokens(app: FastAPI) -> None:
 
 
 def _serve(tmp_path: Path, *, signed_in: bool) -> Iterator[LiveApi]:
-    settings = with_secrets(Settings(home=tmp_path / "home", database_url=None, redis_url=None))
+    # Development: the API's own sign-in stays off (the webhooks' secrets are set all the same),
+    # so these tests choose theirs: none, or the stand-in.
+    settings = with_secrets(
+        Settings(home=tmp_path / "home", database_url=None, redis_url=None, env="development")
+    )
     store = Store.open(settings)
     app = create_app(settings, store=store, queue=OutboxQueue(store, name="events"))
     if signed_in:
