@@ -41,6 +41,9 @@ DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 READS = (
     "env",
     "home",
+    "log_format",
+    "log_level",
+    "tracing_endpoint",
     "database_url",
     "redis_url",
     "mlflow_uri",
@@ -115,11 +118,19 @@ def run(args: argparse.Namespace) -> int:
 
     from recoverops.actors import DetectorConfig, PoolConfig, start_supervisor
     from recoverops.actors.retrainer import start_retrainer
+    from recoverops.observability.setup import WORKER_SETUP_HOOK, set_up
     from recoverops.serve.classifier import APP_NAME, classifier_application
     from recoverops.serve.ray_app import serve_application
 
     dashboard: subprocess.Popen[bytes] | None = None
-    ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False)
+    set_up(settings)
+    ray.init(
+        num_cpus=args.cpus,
+        include_dashboard=False,
+        log_to_driver=False,
+        # Every actor and replica logs (and traces) as this process does.
+        runtime_env={"worker_process_setup_hook": WORKER_SETUP_HOOK},
+    )
     # After ray.init, which installs its own handlers: a signal must stop us cleanly.
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):
