@@ -118,19 +118,13 @@ def run(args: argparse.Namespace) -> int:
 
     from recoverops.actors import DetectorConfig, PoolConfig, start_supervisor
     from recoverops.actors.retrainer import start_retrainer
-    from recoverops.observability.setup import WORKER_SETUP_HOOK, set_up
+    from recoverops.observability.setup import set_up
     from recoverops.serve.classifier import APP_NAME, classifier_application
     from recoverops.serve.ray_app import serve_application
 
     dashboard: subprocess.Popen[bytes] | None = None
     set_up(settings)
-    ray.init(
-        num_cpus=args.cpus,
-        include_dashboard=False,
-        log_to_driver=False,
-        # Every actor and replica logs (and traces) as this process does.
-        runtime_env={"worker_process_setup_hook": WORKER_SETUP_HOOK},
-    )
+    ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False)
     # After ray.init, which installs its own handlers: a signal must stop us cleanly.
     stop = threading.Event()
     for number in (signal.SIGINT, signal.SIGTERM):

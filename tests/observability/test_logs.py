@@ -7,11 +7,15 @@ import json
 import logging
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+import ray
 
+from recoverops.actors.handles import spawn
 from recoverops.observability import configure_logging, log_context
 from recoverops.observability.logs import JsonFormatter, TextFormatter
+from recoverops.settings import Settings
 
 
 @pytest.fixture
@@ -93,3 +97,25 @@ def test_a_text_line_shows_the_ids_as_a_prefix() -> None:
     )
     record.event_id = 7
     assert "[incident=3 event=7] done" in TextFormatter().format(record)
+
+
+class _Probe:
+    """An actor that says how its process's RecoverOps logger is set up."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    def formatter(self) -> list[str]:
+        root = logging.getLogger("recoverops")
+        return [type(h.formatter).__name__ for h in root.handlers if h.get_name() == "recoverops"]
+
+
+def test_an_actor_sets_up_its_process_from_the_settings_it_is_given(
+    ray_session: None, tmp_path: Path
+) -> None:
+    settings = Settings(home=tmp_path / "home", log_format="json")
+    probe = spawn(_Probe, settings, options={"num_cpus": 0})
+    try:
+        assert ray.get(probe.formatter.remote(), timeout=120) == ["JsonFormatter"]
+    finally:
+        ray.kill(probe)
