@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,11 +23,18 @@ def spawn(cls: type[Any], /, *args: Any, options: Mapping[str, Any], **kwargs: A
     return proxy
 
 
-@functools.cache
+_WRAPPED: dict[type[Any], type[Any]] = {}
+
+
 def _set_up_first(cls: type[Any]) -> type[Any]:
     """`cls`, whose instances set up logging and tracing from the settings they are given
     before anything else (in the actor's own process; tests build `cls` itself in theirs)."""
+    if cls not in _WRAPPED:
+        _WRAPPED[cls] = _wrapped(cls)
+    return _WRAPPED[cls]
 
+
+def _wrapped(cls: type[Any]) -> type[Any]:
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         if args and isinstance(args[0], Settings):
             set_up(args[0])
