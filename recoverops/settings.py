@@ -205,6 +205,21 @@ class Settings(BaseSettings):
         description="The API the dashboard reads (`recoverops up` sets it to the API it "
         "starts). Only this setting names it: never the page's URL.",
     )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="How `recoverops api`, `up` and every actor write their log lines: `text` "
+        "for a terminal, `json` (one object per line, with the incident, event and action ids "
+        "of the work it is about) for a log pipeline.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="The least severe log lines written."
+    )
+    tracing_endpoint: str | None = Field(
+        default=None,
+        description="An OpenTelemetry collector's OTLP/HTTP traces endpoint "
+        "(`http://HOST:4318/v1/traces`): each delivery is then traced from the webhook through "
+        "the detector and analyzer to the remediator. Unset: no tracing.",
+    )
     aws_endpoint_url: str | None = Field(
         default=None,
         description="An AWS endpoint to use instead of AWS's own (moto's server in the tests).",
@@ -229,6 +244,7 @@ class Settings(BaseSettings):
         "jenkins_user",
         "aws_endpoint_url",
         "llm_model",
+        "tracing_endpoint",
         mode="before",
     )
     @classmethod
@@ -292,6 +308,7 @@ class Settings(BaseSettings):
         "jenkins_url",
         "llm_base_url",
         "aws_endpoint_url",
+        "tracing_endpoint",
         "dashboard_api_url",
     )
     @classmethod
