@@ -20,8 +20,6 @@ from recoverops.remediation.pull_requests.repository import Repository
 from recoverops.settings import Settings
 
 API_TIMEOUT_S = 20
-# Requests an open pull request is looked for among: RecoverOps opens one per branch.
-_LOOK_AT = 20
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,12 +86,11 @@ class GitHubForge:
             pulls = self._repository().get_pulls(
                 state="open", head=f"{self._owner}:{branch}", base=base
             )
-            for number, pull in enumerate(pulls):
+            # The first page only: filtered by head, it holds the one request of the branch.
+            for pull in pulls.get_page(0):
                 # The head filter is the server's; a request from another branch is not ours.
                 if pull.head.ref == branch:
                     return Opened(pull.html_url, pull.number)
-                if number >= _LOOK_AT:
-                    break
         return None
 
     def open(self, *, branch: str, base: str, title: str, body: str) -> Opened:
