@@ -184,8 +184,11 @@ def _answers(forge: str) -> Iterator[None]:
 
 
 def _said(forge: str, status: int | None, message: str) -> str:
-    code = "no answer" if status is None else f"HTTP {status}"
-    return redact_text(f"{forge} answered {code}: {message or 'no message'}")[:500]
+    said = message or "no message"
+    text = (
+        f"{forge} failed: {said}" if status is None else f"{forge} answered HTTP {status}: {said}"
+    )
+    return redact_text(text)[:500]
 
 
 def _github_message(data: Any) -> str:

@@ -1,0 +1,152 @@
+"""A fix's merge request on GitLab with python-gitlab. No npm package ships GitLab's OpenAPI
+description, and the description GitLab publishes does not describe merge requests, so the API
+is a recorded-response server answering with the example of GitLab's own API documentation
+(tests/fixtures/ci_api/gitlab); the branch is pushed to a local bare repository."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from recoverops.errors import FixNotApplicable, ForgeNotConfigured, NotFoundError
+from recoverops.incidents import Source
+from recoverops.remediation.pull_requests import open_pull_request
+from recoverops.remediation.pull_requests.service import VERB
+from recoverops.settings import Settings
+from recoverops.store import Store
+from tests.connectors.fake_server import Reply
+from tests.remediation.pr_world import (
+    FIXTURES,
+    HELPER,
+    PATCHED_IMPORTS,
+    bare_repository,
+    fix_analysis,
+    refs,
+    show,
+    store_incident,
+)
+from tests.remediation.recorded_server import RecordedServer, recorded_server
+
+TOKEN = "glpat-" + "mergeRequestTest0123"
+MERGE_REQUESTS = "/api/v4/projects/380/merge_requests"
+EXAMPLE = FIXTURES / "ci_api/gitlab/gitlab-docs-get-merge-request.json"
+EXAMPLE_URL = "https://gitlab.com/marcel.amirault/test-project/-/merge_requests/133"
+JOB_EVENT = FIXTURES / "webhooks/gitlab/gitlab-docs-job-event.json"
+JSON = {"Content-Type": "application/json"}
+
+
+def job_event(bare: Path) -> dict[str, Any]:
+    """GitLab's documented job event, its project cloned from the bare repository."""
+    body: dict[str, Any] = json.loads(JOB_EVENT.read_text())
+    body["project"] = {**body["project"], "git_http_url": f"file://{bare}"}
+    return body
+
+
+@pytest.fixture
+def gitlab() -> Iterator[RecordedServer]:
+    with recorded_server() as server:
+        yield server
+
+
+def settings_for(tmp_path: Path, gitlab: RecordedServer) -> Settings:
+    return Settings(
+        home=tmp_path / "home",
+        database_url=None,
+        gitlab_url=gitlab.url,
+        gitlab_token=SecretStr(TOKEN),
+        public_url="https://recoverops.example.com",
+    )
+
+
+def test_a_fix_becomes_one_merge_request(tmp_path: Path, gitlab: RecordedServer) -> None:
+    gitlab.route("GET", MERGE_REQUESTS, Reply(200, b"[]", JSON))
+    gitlab.route("POST", MERGE_REQUESTS, Reply(201, EXAMPLE.read_bytes(), JSON))
+    bare = bare_repository(tmp_path)  # the job event's project says its default is master
+    master = refs(bare)["refs/heads/master"]
+    settings = settings_for(tmp_path, gitlab)
+    store = Store.open(settings)
+    analysis = fix_analysis(tmp_path)
+    incident = store_incident(store, source=Source.GITLAB, body=job_event(bare), analysis=analysis)
+
+    made = open_pull_request(store, settings, incident, 0, actor="operator:alice")
+
+    branch = f"recoverops/incident-{incident}-compilation"
+    assert (made.url, made.number, made.forge, made.project) == (EXAMPLE_URL, 133, "gitlab", "380")
+    assert [(r.method, r.path.split("?")[0]) for r in gitlab.requests] == [
+        ("GET", MERGE_REQUESTS),
+        ("POST", MERGE_REQUESTS),
+    ]
+    listing, create = gitlab.requests
+    assert "source_branch=recoverops%2Fincident-" in listing.path and "state=opened" in listing.path
+    assert create.headers["private-token"] == TOKEN
+    sent = json.loads(create.body)
+    assert (sent["source_branch"], sent["target_branch"]) == (branch, "master")
+    assert sent["remove_source_branch"] is True
+    assert f"(https://recoverops.example.com/incidents/{incident})" in sent["description"]
+    assert analysis.fix.explanation[:60] in sent["description"]
+    assert refs(bare)["refs/heads/master"] == master
+    assert PATCHED_IMPORTS in show(bare, branch, HELPER)
+
+    again = open_pull_request(store, settings, incident, 0, actor="operator:bob")
+
+    assert (again.url, again.created) == (EXAMPLE_URL, False)
+    assert len(gitlab.requests) == 2
+    store.close()
+
+
+def test_an_open_merge_request_from_the_branch_is_returned_not_duplicated(
+    tmp_path: Path, gitlab: RecordedServer
+) -> None:
+    bare = bare_repository(tmp_path)
+    settings = settings_for(tmp_path, gitlab)
+    store = Store.open(settings)
+    incident = store_incident(
+        store, source=Source.GITLAB, body=job_event(bare), analysis=fix_analysis(tmp_path)
+    )
+    # An earlier attempt opened it and was not recorded: the documented example, from our branch.
+    opened = json.loads(EXAMPLE.read_text())
+    opened["source_branch"] = f"recoverops/incident-{incident}-compilation"
+    gitlab.route("GET", MERGE_REQUESTS, Reply(200, json.dumps([opened]).encode(), JSON))
+
+    found = open_pull_request(store, settings, incident, 0, actor="t")
+
+    assert (found.url, found.number, found.created, found.commit) == (EXAMPLE_URL, 133, False, None)
+    assert [r.method for r in gitlab.requests] == ["GET"]
+    assert list(refs(bare)) == ["refs/heads/master"]  # nothing pushed
+    [audit] = store.audit_entries(subject=f"incident:{incident}", verb=VERB)
+    assert audit.detail["url"] == EXAMPLE_URL and audit.detail["created"] is False
+    store.close()
+
+
+def test_what_cannot_become_a_merge_request_is_refused_before_any_call(
+    tmp_path: Path, gitlab: RecordedServer
+) -> None:
+    bare = bare_repository(tmp_path)
+    settings = settings_for(tmp_path, gitlab)
+    store = Store.open(settings)
+    analysis = fix_analysis(tmp_path)
+    incident = store_incident(store, source=Source.GITLAB, body=job_event(bare), analysis=analysis)
+    with pytest.raises(NotFoundError, match="has no fix 1"):
+        open_pull_request(store, settings, incident, 1, actor="t")
+    with pytest.raises(NotFoundError, match="no incident 999"):
+        open_pull_request(store, settings, 999, 0, actor="t")
+    without_patch = replace(analysis, fix=replace(analysis.fix, patch=None, originals={}))
+    no_patch = store_incident(
+        store, source=Source.GITLAB, body=job_event(bare), analysis=without_patch, delivery="d-2"
+    )
+    with pytest.raises(FixNotApplicable, match="has no patch"):
+        open_pull_request(store, settings, no_patch, 0, actor="t")
+    jenkins = store_incident(
+        store, source=Source.JENKINS, body={"name": "shop"}, analysis=analysis, delivery="d-3"
+    )
+    with pytest.raises(ForgeNotConfigured, match="this incident came from jenkins"):
+        open_pull_request(store, settings, jenkins, 0, actor="t")
+    assert gitlab.requests == []
+    assert list(refs(bare)) == ["refs/heads/master"]
+    store.close()
