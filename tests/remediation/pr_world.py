@@ -4,6 +4,7 @@ diagnosed against a checkout of the file it names)."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from datetime import UTC, datetime
@@ -28,6 +29,11 @@ public class LogConfigurationHelper {
 }
 """
 PATCHED_IMPORTS = "import java.io.IOException;\nimport java.util.Locale;\n"
+# GitLab's documented merge request (what creating one answers) and job event.
+EXAMPLE_MERGE_REQUEST = FIXTURES / "ci_api/gitlab/gitlab-docs-get-merge-request.json"
+EXAMPLE_MERGE_REQUEST_URL = "https://gitlab.com/marcel.amirault/test-project/-/merge_requests/133"
+JOB_EVENT = FIXTURES / "webhooks/gitlab/gitlab-docs-job-event.json"
+JSON = {"Content-Type": "application/json"}
 
 
 def git(*args: str, cwd: Path | None = None) -> str:
@@ -74,6 +80,13 @@ def refs(bare: Path) -> dict[str, str]:
 
 def show(bare: Path, ref: str, path: str) -> str:
     return git("show", f"{ref}:{path}", cwd=bare)
+
+
+def job_event(bare: Path) -> dict[str, Any]:
+    """GitLab's documented job event, its project cloned from the bare repository."""
+    body: dict[str, Any] = json.loads(JOB_EVENT.read_text())
+    body["project"] = {**body["project"], "git_http_url": f"file://{bare}"}
+    return body
 
 
 def fix_analysis(root: Path) -> Any:

@@ -1,7 +1,7 @@
 """A fix's merge request on GitLab with python-gitlab. No npm package ships GitLab's OpenAPI
-description, and the description GitLab publishes does not describe merge requests, so the API
-is a recorded-response server answering with the example of GitLab's own API documentation
-(tests/fixtures/ci_api/gitlab); the branch is pushed to a local bare repository."""
+description (and GitLab's documentation says it covers only a few endpoints), so the API is a
+recorded-response server answering with the example response of GitLab's own merge request API
+documentation (tests/fixtures/ci_api/gitlab); the branch is pushed to a local bare repository."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import json
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
 
 import pytest
 from pydantic import SecretStr
@@ -22,11 +21,14 @@ from recoverops.settings import Settings
 from recoverops.store import Store
 from tests.connectors.fake_server import Reply
 from tests.remediation.pr_world import (
-    FIXTURES,
+    EXAMPLE_MERGE_REQUEST,
+    EXAMPLE_MERGE_REQUEST_URL,
     HELPER,
+    JSON,
     PATCHED_IMPORTS,
     bare_repository,
     fix_analysis,
+    job_event,
     refs,
     show,
     store_incident,
@@ -35,17 +37,6 @@ from tests.remediation.recorded_server import RecordedServer, recorded_server
 
 TOKEN = "glpat-" + "mergeRequestTest0123"
 MERGE_REQUESTS = "/api/v4/projects/380/merge_requests"
-EXAMPLE = FIXTURES / "ci_api/gitlab/gitlab-docs-get-merge-request.json"
-EXAMPLE_URL = "https://gitlab.com/marcel.amirault/test-project/-/merge_requests/133"
-JOB_EVENT = FIXTURES / "webhooks/gitlab/gitlab-docs-job-event.json"
-JSON = {"Content-Type": "application/json"}
-
-
-def job_event(bare: Path) -> dict[str, Any]:
-    """GitLab's documented job event, its project cloned from the bare repository."""
-    body: dict[str, Any] = json.loads(JOB_EVENT.read_text())
-    body["project"] = {**body["project"], "git_http_url": f"file://{bare}"}
-    return body
 
 
 @pytest.fixture
@@ -66,7 +57,7 @@ def settings_for(tmp_path: Path, gitlab: RecordedServer) -> Settings:
 
 def test_a_fix_becomes_one_merge_request(tmp_path: Path, gitlab: RecordedServer) -> None:
     gitlab.route("GET", MERGE_REQUESTS, Reply(200, b"[]", JSON))
-    gitlab.route("POST", MERGE_REQUESTS, Reply(201, EXAMPLE.read_bytes(), JSON))
+    gitlab.route("POST", MERGE_REQUESTS, Reply(201, EXAMPLE_MERGE_REQUEST.read_bytes(), JSON))
     bare = bare_repository(tmp_path)  # the job event's project says its default is master
     master = refs(bare)["refs/heads/master"]
     settings = settings_for(tmp_path, gitlab)
@@ -77,7 +68,12 @@ def test_a_fix_becomes_one_merge_request(tmp_path: Path, gitlab: RecordedServer)
     made = open_pull_request(store, settings, incident, 0, actor="operator:alice")
 
     branch = f"recoverops/incident-{incident}-compilation"
-    assert (made.url, made.number, made.forge, made.project) == (EXAMPLE_URL, 133, "gitlab", "380")
+    assert (made.url, made.number, made.forge, made.project) == (
+        EXAMPLE_MERGE_REQUEST_URL,
+        133,
+        "gitlab",
+        "380",
+    )
     assert [(r.method, r.path.split("?")[0]) for r in gitlab.requests] == [
         ("GET", MERGE_REQUESTS),
         ("POST", MERGE_REQUESTS),
@@ -95,7 +91,7 @@ def test_a_fix_becomes_one_merge_request(tmp_path: Path, gitlab: RecordedServer)
 
     again = open_pull_request(store, settings, incident, 0, actor="operator:bob")
 
-    assert (again.url, again.created) == (EXAMPLE_URL, False)
+    assert (again.url, again.created) == (EXAMPLE_MERGE_REQUEST_URL, False)
     assert len(gitlab.requests) == 2
     store.close()
 
@@ -110,17 +106,22 @@ def test_an_open_merge_request_from_the_branch_is_returned_not_duplicated(
         store, source=Source.GITLAB, body=job_event(bare), analysis=fix_analysis(tmp_path)
     )
     # An earlier attempt opened it and was not recorded: the documented example, from our branch.
-    opened = json.loads(EXAMPLE.read_text())
+    opened = json.loads(EXAMPLE_MERGE_REQUEST.read_text())
     opened["source_branch"] = f"recoverops/incident-{incident}-compilation"
     gitlab.route("GET", MERGE_REQUESTS, Reply(200, json.dumps([opened]).encode(), JSON))
 
     found = open_pull_request(store, settings, incident, 0, actor="t")
 
-    assert (found.url, found.number, found.created, found.commit) == (EXAMPLE_URL, 133, False, None)
+    assert (found.url, found.number, found.created, found.commit) == (
+        EXAMPLE_MERGE_REQUEST_URL,
+        133,
+        False,
+        None,
+    )
     assert [r.method for r in gitlab.requests] == ["GET"]
     assert list(refs(bare)) == ["refs/heads/master"]  # nothing pushed
     [audit] = store.audit_entries(subject=f"incident:{incident}", verb=VERB)
-    assert audit.detail["url"] == EXAMPLE_URL and audit.detail["created"] is False
+    assert audit.detail["url"] == EXAMPLE_MERGE_REQUEST_URL and audit.detail["created"] is False
     store.close()
 
 
