@@ -78,7 +78,11 @@ class Remote:
         with tempfile.TemporaryDirectory(prefix="recoverops-fix-") as tmp:
             work = Path(tmp) / "repo"
             self._git(["init", "-q", str(work)], cwd=None)
-            self._git(["fetch", "-q", "--depth=1", "--no-tags", self._url, base], cwd=work)
+            # The full ref: never a tag of that name, never a payload's branch read as an option.
+            self._git(
+                ["fetch", "-q", "--depth=1", "--no-tags", self._url, f"refs/heads/{base}"],
+                cwd=work,
+            )
             self._git(["checkout", "-q", "--detach", "FETCH_HEAD"], cwd=work)
             diff = Path(tmp) / "fix.patch"  # beside the work tree, not in it
             diff.write_text(patch if patch.endswith("\n") else patch + "\n")
