@@ -5,6 +5,7 @@ documentation (tests/fixtures/ci_api/gitlab); the branch is pushed to a local ba
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from dataclasses import replace
@@ -13,13 +14,14 @@ from pathlib import Path
 import pytest
 from pydantic import SecretStr
 
-from recoverops.errors import FixNotApplicable, ForgeNotConfigured, NotFoundError
+from recoverops.errors import FixNotApplicable, ForgeFailed, ForgeNotConfigured, NotFoundError
 from recoverops.incidents import Source
 from recoverops.remediation.pull_requests import open_pull_request
 from recoverops.remediation.pull_requests.service import VERB
 from recoverops.settings import Settings
 from recoverops.store import Store
 from tests.connectors.fake_server import Reply
+from tests.remediation.git_http_server import git_http_server
 from tests.remediation.pr_world import (
     EXAMPLE_MERGE_REQUEST,
     EXAMPLE_MERGE_REQUEST_URL,
@@ -151,3 +153,61 @@ def test_what_cannot_become_a_merge_request_is_refused_before_any_call(
     assert gitlab.requests == []
     assert list(refs(bare)) == ["refs/heads/master"]
     store.close()
+
+
+def test_over_http_the_token_authenticates_git_and_is_kept_nowhere(
+    tmp_path: Path, gitlab: RecordedServer
+) -> None:
+    # The project's clone URL is on the GitLab host (127.0.0.1), served by git's http-backend
+    # behind basic authentication: the token goes with git's requests as oauth2:TOKEN.
+    gitlab.route("GET", MERGE_REQUESTS, Reply(200, b"[]", JSON))
+    gitlab.route("POST", MERGE_REQUESTS, Reply(201, EXAMPLE_MERGE_REQUEST.read_bytes(), JSON))
+    repos = tmp_path / "repos"
+    repos.mkdir()
+    bare = bare_repository(repos)
+    settings = settings_for(tmp_path, gitlab)
+    store = Store.open(settings)
+    with git_http_server(repos, user="oauth2", password=TOKEN) as server:
+        body = job_event(bare)
+        body["project"]["git_http_url"] = f"{server.url}/origin.git"
+        incident = store_incident(
+            store, source=Source.GITLAB, body=body, analysis=fix_analysis(tmp_path)
+        )
+
+        made = open_pull_request(store, settings, incident, 0, actor="t")
+
+        assert made.created and made.url == EXAMPLE_MERGE_REQUEST_URL
+        assert PATCHED_IMPORTS in show(bare, made.branch, HELPER)
+        sent = {a for a in server.authorizations if a}
+        assert sent == {"Basic " + base64.b64encode(f"oauth2:{TOKEN}".encode()).decode()}
+    kept = [p for p in (bare, tmp_path / "home") if TOKEN.encode() in _all_bytes(p)]
+    assert kept == []
+    store.close()
+
+
+def test_a_token_git_refuses_is_a_forge_error_without_the_token(
+    tmp_path: Path, gitlab: RecordedServer
+) -> None:
+    gitlab.route("GET", MERGE_REQUESTS, Reply(200, b"[]", JSON))
+    repos = tmp_path / "repos"
+    repos.mkdir()
+    bare = bare_repository(repos)
+    settings = settings_for(tmp_path, gitlab)
+    store = Store.open(settings)
+    with git_http_server(repos, user="oauth2", password="another-token") as server:
+        body = job_event(bare)
+        body["project"]["git_http_url"] = f"{server.url}/origin.git"
+        incident = store_incident(
+            store, source=Source.GITLAB, body=body, analysis=fix_analysis(tmp_path)
+        )
+        with pytest.raises(ForgeFailed, match="git ls-remote failed") as raised:
+            open_pull_request(store, settings, incident, 0, actor="t")
+    assert TOKEN not in str(raised.value) and "oauth2" not in str(raised.value)
+    assert f"{server.url}/origin.git" in str(raised.value)
+    assert list(refs(bare)) == ["refs/heads/master"]
+    assert [r.method for r in gitlab.requests] == ["GET"]
+    store.close()
+
+
+def _all_bytes(folder: Path) -> bytes:
+    return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
