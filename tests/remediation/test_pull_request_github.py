@@ -134,7 +134,8 @@ def test_githubs_refusal_is_a_forge_error_with_its_words(
     with pytest.raises(ForgeFailed, match="GitHub answered HTTP 422: string") as raised:
         open_pull_request(store, settings, incident, 0, actor="t")
     assert TOKEN not in str(raised.value)
-    assert github.calls()[-1] == ("POST", f"{REPO}/pulls", 422)
+    # Refused, and no request from the branch was opened meanwhile (asked again after the 422).
+    assert github.calls()[-2:] == [("POST", f"{REPO}/pulls", 422), ("GET", f"{REPO}/pulls", 200)]
     assert store.audit_entries(subject=f"incident:{incident}", verb=VERB) == []
     # The branch stays pushed: asking again reuses it and opens the request.
     branch = f"refs/heads/recoverops/incident-{incident}-compilation"

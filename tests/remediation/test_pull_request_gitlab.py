@@ -38,6 +38,10 @@ from tests.remediation.pr_world import (
 from tests.remediation.recorded_server import RecordedServer, recorded_server
 
 TOKEN = "glpat-" + "mergeRequestTest0123"
+# GitLab's answer to a second merge request from one source branch (its API's message).
+ALREADY_EXISTS = (
+    b'{"message": ["Another open merge request already exists for this source branch: !133"]}'
+)
 MERGE_REQUESTS = "/api/v4/projects/380/merge_requests"
 
 
@@ -211,3 +215,34 @@ def test_a_token_git_refuses_is_a_forge_error_without_the_token(
 
 def _all_bytes(folder: Path) -> bytes:
     return b"".join(p.read_bytes() for p in folder.rglob("*") if p.is_file())
+
+
+def test_a_request_opened_meanwhile_is_the_answer_when_gitlab_refuses_another(
+    tmp_path: Path, gitlab: RecordedServer
+) -> None:
+    bare = bare_repository(tmp_path)
+    settings = settings_for(tmp_path, gitlab)
+    store = Store.open(settings)
+    incident = store_incident(
+        store, source=Source.GITLAB, body=job_event(bare), analysis=fix_analysis(tmp_path)
+    )
+    opened = json.loads(EXAMPLE_MERGE_REQUEST.read_text())
+    opened["source_branch"] = f"recoverops/incident-{incident}-compilation"
+    # None open when asked first; then another request for the same fix opens it, GitLab
+    # refuses the second with its 409, and the list shows the first.
+    gitlab.route(
+        "GET",
+        MERGE_REQUESTS,
+        Reply(200, b"[]", JSON),
+        Reply(200, json.dumps([opened]).encode(), JSON),
+    )
+    gitlab.route("POST", MERGE_REQUESTS, Reply(409, ALREADY_EXISTS, JSON))
+
+    found = open_pull_request(store, settings, incident, 0, actor="t")
+
+    assert (found.url, found.created) == (EXAMPLE_MERGE_REQUEST_URL, False)
+    assert found.commit == refs(bare)[f"refs/heads/{found.branch}"]
+    assert [r.method for r in gitlab.requests] == ["GET", "POST", "GET"]
+    [audit] = store.audit_entries(subject=f"incident:{incident}", verb=VERB)
+    assert audit.detail["url"] == EXAMPLE_MERGE_REQUEST_URL
+    store.close()

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from recoverops.errors import FixNotApplicable, NotFoundError
+from recoverops.errors import FixNotApplicable, ForgeFailed, NotFoundError
 from recoverops.redaction import redact_json
 from recoverops.remediation.pull_requests.forges import Forge, Opened, forge_for
 from recoverops.remediation.pull_requests.git import Remote
@@ -129,7 +129,30 @@ def open_pull_request(
         message=commit_message(proposal),
         author=settings.fix_author,
     )
-    opened = forge.open(branch=branch, base=base, title=title(proposal), body=description(proposal))
+    try:
+        opened = forge.open(
+            branch=branch, base=base, title=title(proposal), body=description(proposal)
+        )
+    except ForgeFailed:
+        # Another request for the same fix may have opened it meanwhile (the forge refuses a
+        # second request from one branch): that one is the answer.
+        raced = forge.find_open(branch, base=base)
+        if raced is None:
+            raise
+        return _record(
+            store,
+            incident_id,
+            n,
+            actor,
+            repository.forge,
+            repository.project,
+            branch,
+            base,
+            pushed.commit,
+            raced,
+            digest,
+            created=False,
+        )
     return _record(
         store,
         incident_id,
