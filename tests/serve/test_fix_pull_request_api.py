@@ -27,6 +27,7 @@ from tests.remediation.pr_world import (
     store_incident,
 )
 from tests.remediation.recorded_server import RecordedServer, recorded_server
+from tests.serve.conftest import _open
 from tests.serve.harness import Backend
 
 TOKEN = "glpat-" + "routeTest0123456789x"
@@ -41,12 +42,14 @@ def gitlab() -> Iterator[RecordedServer]:
         yield server
 
 
-@pytest.fixture
-def configured(sqlite_backend: Backend, gitlab: RecordedServer) -> Backend:
-    settings = sqlite_backend.settings.model_copy(
-        update={"gitlab_url": gitlab.url, "gitlab_token": SecretStr(TOKEN)}
-    )
-    return replace(sqlite_backend, settings=settings)
+@pytest.fixture(params=["sqlite+outbox", "postgresql+outbox"])
+def configured(request: pytest.FixtureRequest, gitlab: RecordedServer) -> Iterator[Backend]:
+    """SQLite and PostgreSQL stores (the queue plays no part), the GitLab settings set."""
+    for backend in _open(request, request.param):
+        settings = backend.settings.model_copy(
+            update={"gitlab_url": gitlab.url, "gitlab_token": SecretStr(TOKEN)}
+        )
+        yield replace(backend, settings=settings)
 
 
 @pytest.fixture
