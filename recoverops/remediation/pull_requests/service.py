@@ -96,22 +96,22 @@ def open_pull_request(
     forge = forge_for(repository, settings)
     branch = branch_for(incident_id, n, str(fix.get("kind") or "fix"))
     base = repository.default_branch or forge.default_branch()
+
+    def request(opened: Opened, commit: str | None, *, created: bool) -> PullRequest:
+        return PullRequest(
+            url=opened.url,
+            number=opened.number,
+            forge=repository.forge,
+            project=repository.project,
+            branch=branch,
+            base=base,
+            commit=commit,
+            created=created,
+        )
+
     found = forge.find_open(branch, base=base)
     if found is not None:
-        return _record(
-            store,
-            incident_id,
-            n,
-            actor,
-            repository.forge,
-            repository.project,
-            branch,
-            base,
-            None,
-            found,
-            digest,
-            created=False,
-        )
+        return _record(store, incident_id, n, actor, request(found, None, created=False), digest)
     proposal = Proposal(
         incident_id=incident_id,
         target=incident.target,
@@ -140,32 +140,10 @@ def open_pull_request(
         if raced is None:
             raise
         return _record(
-            store,
-            incident_id,
-            n,
-            actor,
-            repository.forge,
-            repository.project,
-            branch,
-            base,
-            pushed.commit,
-            raced,
-            digest,
-            created=False,
+            store, incident_id, n, actor, request(raced, pushed.commit, created=False), digest
         )
     return _record(
-        store,
-        incident_id,
-        n,
-        actor,
-        repository.forge,
-        repository.project,
-        branch,
-        base,
-        pushed.commit,
-        opened,
-        digest,
-        created=True,
+        store, incident_id, n, actor, request(opened, pushed.commit, created=True), digest
     )
 
 
@@ -193,38 +171,16 @@ def _recorded(store: Store, incident_id: int, n: int) -> PullRequest | None:
 
 
 def _record(
-    store: Store,
-    incident_id: int,
-    n: int,
-    actor: str,
-    forge: str,
-    project: str,
-    branch: str,
-    base: str,
-    commit: str | None,
-    opened: Opened,
-    digest: str,
-    *,
-    created: bool,
+    store: Store, incident_id: int, n: int, actor: str, request: PullRequest, digest: str
 ) -> PullRequest:
-    request = PullRequest(
-        url=opened.url,
-        number=opened.number,
-        forge=forge,
-        project=project,
-        branch=branch,
-        base=base,
-        commit=commit,
-        created=created,
-    )
-    kind = "pull request" if forge == "github" else "merge request"
-    verb = "opened" if created else "found open"
+    kind = "pull request" if request.forge == "github" else "merge request"
+    verb = "opened" if request.created else "found open"
     store.note_on_incident(
         incident_id,
         actor=actor,
         verb=VERB,
         stage=STAGE,
-        text=f"fix {n}: {kind} {verb}: {opened.url} (branch {branch} into {base})",
+        text=f"fix {n}: {kind} {verb}: {request.url} (branch {request.branch} into {request.base})",
         detail={**asdict(request), "fix": n, "patch_sha256": digest},
     )
     return request
