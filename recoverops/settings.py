@@ -166,7 +166,8 @@ class Settings(BaseSettings):
     github_token: SecretStr | None = Field(
         default=None,
         description="Reads the logs of failed GitHub Actions jobs: a fine-grained token with "
-        "*Actions: read* on the repositories (or a classic token with `repo`).",
+        "*Actions: read* on the repositories (or a classic token with `repo`). Opening pull "
+        "requests with fixes also needs *Contents: write* and *Pull requests: write*.",
     )
     github_api_url: str = Field(
         default="https://api.github.com",
@@ -183,7 +184,8 @@ class Settings(BaseSettings):
     gitlab_token: SecretStr | None = Field(
         default=None,
         description="Reads job logs: a project, group or personal access token with the "
-        "`read_api` scope (Reporter role or more).",
+        "`read_api` scope (Reporter role or more). Opening merge requests with fixes needs the "
+        "`api` scope and the Developer role instead.",
     )
     gitlab_webhook_token: SecretStr | None = Field(
         default=None,
@@ -199,6 +201,18 @@ class Settings(BaseSettings):
     jenkins_webhook_token: SecretStr | None = Field(
         default=None,
         description="The token the Notification plugin's endpoint sends, in `X-Jenkins-Token`.",
+    )
+    public_url: str | None = Field(
+        default=None,
+        description="Where operators reach RecoverOps' API (`https://HOST`): a pull or merge "
+        "request links its incident as `PUBLIC_URL/incidents/ID`. Unset: it names the incident "
+        "by number only.",
+    )
+    fix_author: str = Field(
+        default="RecoverOps <recoverops@noreply.invalid>",
+        pattern=r"^[^<>\n]+ <[^<>\s]+@[^<>\s]+>$",
+        description="The author (`Name <email>`) of the commits that carry a fix to a pull or "
+        "merge request branch.",
     )
     dashboard_api_url: str = Field(
         default="http://127.0.0.1:8000",
@@ -242,6 +256,7 @@ class Settings(BaseSettings):
         "gitlab_url",
         "jenkins_url",
         "jenkins_user",
+        "public_url",
         "aws_endpoint_url",
         "llm_model",
         "tracing_endpoint",
@@ -310,6 +325,7 @@ class Settings(BaseSettings):
         "aws_endpoint_url",
         "tracing_endpoint",
         "dashboard_api_url",
+        "public_url",
     )
     @classmethod
     def _web_url(cls, value: str | None) -> str | None:
