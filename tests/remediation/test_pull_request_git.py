@@ -3,7 +3,10 @@ patched file, the default branch is untouched and never pushed to, and no token 
 
 from __future__ import annotations
 
+import base64
+import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -110,18 +113,28 @@ def test_a_patch_that_no_longer_applies_is_refused_and_nothing_is_pushed(tmp_pat
     assert refs(bare) == before
 
 
-def test_git_errors_never_show_the_token(tmp_path: Path) -> None:
+def test_git_errors_never_show_the_token_nor_take_it_as_an_argument(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q7r8"
     plain = f"http://127.0.0.1:{free_port()}/octo/repo.git"  # nothing listens there
-    url = credentials_for(plain, host="127.0.0.1", user="x-access-token", token=token)
-    assert token in url
+    auth = credentials_for(plain, host="127.0.0.1", user="x-access-token", token=token)
+    assert auth is not None
+    arguments: list[list[str]] = []
+    run = subprocess.run
 
+    def recorded(args: list[str], **kwargs: Any) -> Any:
+        arguments.append(args)
+        return run(args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", recorded)
     with pytest.raises(ForgeFailed) as raised:
-        Remote(url, shown_as=plain).default_branch()
+        Remote(plain, shown_as=plain, auth=auth).default_branch()
 
     message = str(raised.value)
-    assert token not in message and "x-access-token" not in message
+    assert token not in message and auth not in message
     assert "git ls-remote failed" in message and plain in message
+    assert arguments and not any(auth in arg or token in arg for a in arguments for arg in a)
 
 
 def test_the_token_goes_only_to_the_forges_own_host() -> None:
@@ -129,11 +142,11 @@ def test_the_token_goes_only_to_the_forges_own_host() -> None:
     own = credentials_for(
         "https://gitlab.example.com/g/p.git", host="gitlab.example.com", user="oauth2", token=token
     )
-    assert own == f"https://oauth2:{token}@gitlab.example.com/g/p.git"
+    assert own == "Authorization: Basic " + base64.b64encode(f"oauth2:{token}".encode()).decode()
     for elsewhere in ("https://evil.example.net/g/p.git", "file:///srv/g/p.git"):
         assert (
             credentials_for(elsewhere, host="gitlab.example.com", user="oauth2", token=token)
-            == elsewhere
+            is None
         )
     # Credentials a payload carries are dropped; git's dangerous transports are refused.
     assert clean_clone_url("https://someone:pw@github.com/o/r.git") == "https://github.com/o/r.git"

@@ -35,11 +35,13 @@ class Pushed:
 
 
 class Remote:
-    """A remote repository at `url`, which may carry a token: it is used, never shown."""
+    """A remote repository at `url`; `auth`, an HTTP header carrying a token, goes with git's
+    requests through git's environment (`http.extraHeader`), never on its command line."""
 
-    def __init__(self, url: str, *, shown_as: str) -> None:
+    def __init__(self, url: str, *, shown_as: str, auth: str | None = None) -> None:
         self._url = url
-        self._shown_as = shown_as  # the same URL without credentials, for messages
+        self._shown_as = shown_as  # the URL as messages show it
+        self._auth = auth
 
     def default_branch(self) -> str:
         """The branch the remote's HEAD points at."""
@@ -106,11 +108,18 @@ class Remote:
         return Pushed(commit, created=True)
 
     def _git(self, args: list[str], *, cwd: Path | None, env: dict[str, str] | None = None) -> str:
+        extra = dict(env or {})
+        if self._auth is not None:
+            extra |= {
+                "GIT_CONFIG_COUNT": "1",
+                "GIT_CONFIG_KEY_0": "http.extraHeader",
+                "GIT_CONFIG_VALUE_0": self._auth,
+            }
         try:
             done = subprocess.run(
                 ["git", *args],
                 cwd=cwd,
-                env=_environment(env),
+                env=_environment(extra),
                 capture_output=True,
                 text=True,
                 timeout=GIT_TIMEOUT_S,
@@ -130,6 +139,8 @@ class Remote:
 
     def _scrub(self, text: str) -> str:
         """git's words without the credentials: the URL as shown, and any token masked."""
+        if self._auth is not None:
+            text = text.replace(self._auth, "Authorization: [redacted]")
         return redact_text(text.replace(self._url, self._shown_as))
 
 

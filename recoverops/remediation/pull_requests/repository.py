@@ -8,10 +8,11 @@ receives it.
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 from recoverops.errors import ForgeNotConfigured
 from recoverops.incidents import Source
@@ -74,14 +75,15 @@ def clean_clone_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, "", ""))
 
 
-def credentials_for(url: str, *, host: str, user: str, token: str | None) -> str:
-    """`url` with `user:token` in it when it points at `host` (the forge's own); else unchanged.
-    The result stays in memory: it is passed to git and never stored, logged or shown."""
+def credentials_for(url: str, *, host: str, user: str, token: str | None) -> str | None:
+    """The HTTP header that authenticates git as `user:token` when `url` points at `host` (the
+    forge's own); None otherwise. It goes to git in its environment (see `git.Remote`), never
+    on its command line, where any local user could read it while git runs."""
     parts = urlsplit(url)
     if token is None or parts.scheme not in {"https", "http"} or parts.hostname != host:
-        return url
-    secret = f"{quote(user, safe='')}:{quote(token, safe='')}"
-    return urlunsplit((parts.scheme, f"{secret}@{parts.netloc}", parts.path, "", ""))
+        return None
+    basic = base64.b64encode(f"{user}:{token}".encode()).decode()
+    return f"Authorization: Basic {basic}"
 
 
 def _text(value: object) -> str | None:

@@ -21,7 +21,7 @@ from typing import Any
 
 from recoverops.errors import FixNotApplicable, ForgeFailed, NotFoundError
 from recoverops.redaction import redact_json
-from recoverops.remediation.pull_requests.forges import Forge, Opened, forge_for
+from recoverops.remediation.pull_requests.forges import Opened, forge_for
 from recoverops.remediation.pull_requests.git import Remote
 from recoverops.remediation.pull_requests.repository import credentials_for, repository_of
 from recoverops.remediation.pull_requests.text import (
@@ -121,7 +121,13 @@ def open_pull_request(
         evidence=redact_json(list(incident.evidence)),
         link=_link(settings, incident_id),
     )
-    remote = Remote(_authenticated(repository.clone_url, forge), shown_as=repository.clone_url)
+    remote = Remote(
+        repository.clone_url,
+        shown_as=repository.clone_url,
+        auth=credentials_for(
+            repository.clone_url, host=forge.host, user=forge.git_user, token=forge.token
+        ),
+    )
     pushed = remote.push_patch(
         base=base,
         branch=branch,
@@ -145,10 +151,6 @@ def open_pull_request(
     return _record(
         store, incident_id, n, actor, request(opened, pushed.commit, created=True), digest
     )
-
-
-def _authenticated(url: str, forge: Forge) -> str:
-    return credentials_for(url, host=forge.host, user=forge.git_user, token=forge.token)
 
 
 def _recorded(store: Store, incident_id: int, n: int) -> PullRequest | None:
