@@ -1,9 +1,9 @@
 """Which repository an incident's fix goes to: read from the webhook payload of the incident's
 latest occurrence (GitHub's `repository`, GitLab's `project`), never from a request.
 
-A clone URL is taken without any credentials it carries; the token is added only in memory, and
-only for the forge's own host (`credentials_for`), so a payload naming another host never
-receives it.
+A clone URL is taken without any credentials it carries; the token goes to git as an HTTP
+header, only for the forge's own host (`credentials_for`), so a payload naming another host
+never receives it.
 """
 
 from __future__ import annotations
