@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from recoverops.incidents import IncidentStatus
+from recoverops.observability import log_context, tracing
 from recoverops.remediation.engine import action_key, engine_for
 from recoverops.remediation.kinds import KINDS
 from recoverops.remediation.model import System
@@ -49,9 +50,19 @@ class Remediator:
         if loop:
             self._thread.start()
 
-    def plan(self, incident_id: int, *, event_id: int) -> int | None:
+    def plan(
+        self, incident_id: int, *, event_id: int, trace: dict[str, str] | None = None
+    ) -> int | None:
         """Plan the incident's actions (the policy decides each); the audit entry's id (None: no
-        incident)."""
+        incident). `trace`: the detector's span context, which the plan's span continues."""
+        attributes = {"recoverops.incident_id": incident_id, "recoverops.event_id": event_id}
+        with (
+            tracing.span("recoverops.remediate", parent=trace, attributes=attributes),
+            log_context(incident_id=incident_id, event_id=event_id),
+        ):
+            return self._plan(incident_id, event_id=event_id)
+
+    def _plan(self, incident_id: int, *, event_id: int) -> int | None:
         incident = self._store.get_incident(incident_id)
         if incident is None:
             return None
@@ -90,8 +101,12 @@ class Remediator:
         for action_id in self._engine.actions.claimable(system=self.system, now=datetime.now(UTC)):
             if self._stop.is_set():
                 break
-            if self._engine.run(action_id) is not None:
-                ran += 1
+            with (
+                tracing.span("recoverops.action", attributes={"recoverops.action_id": action_id}),
+                log_context(action_id=action_id),
+            ):
+                if self._engine.run(action_id) is not None:
+                    ran += 1
         self._stats["runs"] += ran
         return ran
 

@@ -168,7 +168,8 @@ class Settings(BaseSettings):
     github_token: SecretStr | None = Field(
         default=None,
         description="Reads the logs of failed GitHub Actions jobs: a fine-grained token with "
-        "*Actions: read* on the repositories (or a classic token with `repo`).",
+        "*Actions: read* on the repositories (or a classic token with `repo`). Opening pull "
+        "requests with fixes also needs *Contents: write* and *Pull requests: write*.",
     )
     github_api_url: str = Field(
         default="https://api.github.com",
@@ -185,7 +186,8 @@ class Settings(BaseSettings):
     gitlab_token: SecretStr | None = Field(
         default=None,
         description="Reads job logs: a project, group or personal access token with the "
-        "`read_api` scope (Reporter role or more).",
+        "`read_api` scope (Reporter role or more). Opening merge requests with fixes needs the "
+        "`api` scope and the Developer role instead.",
     )
     gitlab_webhook_token: SecretStr | None = Field(
         default=None,
@@ -202,6 +204,18 @@ class Settings(BaseSettings):
         default=None,
         description="The token the Notification plugin's endpoint sends, in `X-Jenkins-Token`.",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="Where operators reach RecoverOps' API (`https://HOST`): a pull or merge "
+        "request links its incident as `PUBLIC_URL/incidents/ID`. Unset: it names the incident "
+        "by number only.",
+    )
+    fix_author: str = Field(
+        default="RecoverOps <recoverops@noreply.invalid>",
+        pattern=r"^[^<>\n]+ <[^<>\s]+@[^<>\s]+>$",
+        description="The author (`Name <email>`) of the commits that carry a fix to a pull or "
+        "merge request branch.",
+    )
     dashboard_api_url: str = Field(
         default="http://127.0.0.1:8000",
         description="The API the dashboard reads (`recoverops up` sets it to the API it "
@@ -211,6 +225,21 @@ class Settings(BaseSettings):
         default=None,
         description="The bearer token the dashboard sends to the API until someone signs in "
         "with their own (not needed where the API has no sign-in).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="How `recoverops api`, `up` and every actor write their log lines: `text` "
+        "for a terminal, `json` (one object per line, with the incident, event and action ids "
+        "of the work it is about) for a log pipeline.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="The least severe log lines written."
+    )
+    tracing_endpoint: str | None = Field(
+        default=None,
+        description="An OpenTelemetry collector's OTLP/HTTP traces endpoint "
+        "(`http://HOST:4318/v1/traces`): each delivery is then traced from the webhook through "
+        "the detector and analyzer to the remediator. Unset: no tracing.",
     )
     aws_endpoint_url: str | None = Field(
         default=None,
@@ -234,8 +263,10 @@ class Settings(BaseSettings):
         "gitlab_url",
         "jenkins_url",
         "jenkins_user",
+        "public_url",
         "aws_endpoint_url",
         "llm_model",
+        "tracing_endpoint",
         mode="before",
     )
     @classmethod
@@ -299,7 +330,9 @@ class Settings(BaseSettings):
         "jenkins_url",
         "llm_base_url",
         "aws_endpoint_url",
+        "tracing_endpoint",
         "dashboard_api_url",
+        "public_url",
     )
     @classmethod
     def _web_url(cls, value: str | None) -> str | None:

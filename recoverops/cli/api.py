@@ -33,6 +33,9 @@ READS = (
     "github_webhook_secret",
     "gitlab_webhook_token",
     "jenkins_webhook_token",
+    "log_format",
+    "log_level",
+    "tracing_endpoint",
 )
 
 
@@ -61,7 +64,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     import uvicorn
 
+    from recoverops.observability.setup import set_up
     from recoverops.serve import create_app
+
+    set_up(settings)
 
     try:
         app = create_app(settings)

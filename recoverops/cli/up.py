@@ -41,6 +41,9 @@ DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 READS = (
     "env",
     "home",
+    "log_format",
+    "log_level",
+    "tracing_endpoint",
     "database_url",
     "redis_url",
     "mlflow_uri",
@@ -115,10 +118,12 @@ def run(args: argparse.Namespace) -> int:
 
     from recoverops.actors import DetectorConfig, PoolConfig, start_supervisor
     from recoverops.actors.retrainer import start_retrainer
+    from recoverops.observability.setup import set_up
     from recoverops.serve.classifier import APP_NAME, classifier_application
     from recoverops.serve.ray_app import serve_application
 
     dashboard: subprocess.Popen[bytes] | None = None
+    set_up(settings)
     ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False)
     # After ray.init, which installs its own handlers: a signal must stop us cleanly.
     stop = threading.Event()
