@@ -35,14 +35,14 @@ def main() -> None:
         st.error("Invalid settings: " + "; ".join(problems(error)))
         return
     token = settings.dashboard_token
-    api, identity, problem = sign_in(
+    api, identity, refusal = sign_in(
         settings.dashboard_api_url, None if token is None else token.get_secret_value()
     )
     st.session_state[SESSION_KEY] = Session(api=api, identity=identity)
     page = st.navigation(list(PAGES))
     with st.sidebar:
         st.caption(f"API: {api.base_url} (RECOVEROPS_DASHBOARD_API_URL)")
-        sidebar(identity, problem)
+        sidebar(identity, refusal)
     page.run()
 
 

@@ -15,17 +15,18 @@ TYPED_KEY = "signin_typed"
 
 
 def sign_in(base_url: str, configured: str | None) -> tuple[Api, Identity | None, str | None]:
-    """The API with the session's token, who it names (None when unknown), and why not."""
+    """The API with the session's token, who it names (None when unknown), and the API's
+    refusal of the token when it refused it (an unreachable API is the pages' to report)."""
     api = Api(base_url, st.session_state.get(TOKEN_KEY) or configured)
     try:
         return api, me(api), None
     except SignInRequired as error:
         return api, None, f"Sign in: the API refused {_whose(api, configured)} ({error})."
-    except ApiUnavailable as error:
-        return api, None, str(error)
+    except ApiUnavailable:
+        return api, None, None
 
 
-def sidebar(identity: Identity | None, problem: str | None) -> None:
+def sidebar(identity: Identity | None, refusal: str | None) -> None:
     st.header("Signed in")
     if identity is not None and identity.auth == "disabled":
         st.caption("This API has no sign-in (development): everything is allowed.")
@@ -35,8 +36,8 @@ def sidebar(identity: Identity | None, problem: str | None) -> None:
         if st.session_state.get(TOKEN_KEY):
             st.button("Sign out", key="signout", on_click=_forget)
         return
-    if problem is not None and "refused" in problem:
-        st.warning(problem)
+    if refusal is not None:
+        st.warning(refusal)
     st.text_input("Token", type="password", key=TYPED_KEY, help="A bearer token for the API")
     st.button("Sign in", key="signin", on_click=_remember)
 
