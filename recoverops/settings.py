@@ -30,6 +30,8 @@ OTHER_VARIABLES: Mapping[str, str] = {
     "RECOVEROPS_TEST_POSTGRES_URL": "tests: the PostgreSQL server's admin URL "
     "(default `postgresql://postgres@127.0.0.1:5432/postgres`)",
     "RECOVEROPS_TEST_REDIS_URL": "tests: the Redis server (default `redis://127.0.0.1:6379/0`)",
+    "RECOVEROPS_TEST_CHROMIUM": "tests: the Chromium the dashboard's browser test drives "
+    "(default `/usr/bin/chromium`, Debian's; `make services` installs it)",
     "RECOVEROPS_NOTEBOOK_DATA": "notebooks: the labelled corpora they read",
 }
 
@@ -218,6 +220,11 @@ class Settings(BaseSettings):
         default="http://127.0.0.1:8000",
         description="The API the dashboard reads (`recoverops up` sets it to the API it "
         "starts). Only this setting names it: never the page's URL.",
+    )
+    dashboard_token: SecretStr | None = Field(
+        default=None,
+        description="The bearer token the dashboard sends to the API until someone signs in "
+        "with their own (not needed where the API has no sign-in).",
     )
     log_format: Literal["text", "json"] = Field(
         default="text",
