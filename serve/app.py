@@ -73,6 +73,7 @@ def create_app(
         stage_times=lambda: store_stage_times(opened),
         dead_letters=opened.dead_letter_counts,
         positions=opened.source_positions,
+        health=opened.source_health,
     )
     for name in ("github_webhook_secret", "gitlab_webhook_token", "jenkins_webhook_token"):
         if getattr(settings, name) is None and settings.development:
