@@ -31,6 +31,7 @@ from .errors import install_handlers
 from .metrics import LatencyMiddleware, Metrics, incident_counts, store_stage_times
 from .routes import ROUTERS
 from .services import QueueHandle, Services
+from .webhooks.sns import SnsVerifier
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ def create_app(
         metrics=Metrics(),
         refine=refine,
         analyze_slots=threading.BoundedSemaphore(settings.analyze_concurrency),
+        sns=SnsVerifier(extra_host=settings.aws_sns_dev_cert_host),
     )
     services.metrics.watch(
         depth=lambda: services.queue.get().depth(),
@@ -87,6 +89,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        services.sns.close()
         if owns_store:
             opened.close()
 
