@@ -174,6 +174,7 @@ class CloudWatchFollower:
         self.stored = 0  # failures stored and queued
         self.known = 0  # failures an earlier run had stored in the same window
         self.suppressed = 0  # repeats of a (group, cause) within the window
+        self.missing: list[str] | None = None  # groups CloudWatch does not have (None: unasked)
 
     # Running
 
@@ -200,10 +201,27 @@ class CloudWatchFollower:
             "known": self.known,
             "suppressed": self.suppressed,
             "dedupe_keys": len(self._dedupe),
+            "missing": self.missing,
             "streams": {name: g.stats.snapshot(now) for name, g in self.groups.items()},
         }
 
+    def missing_groups(self) -> list[str]:
+        """The followed groups CloudWatch does not have (logs:DescribeLogGroups): a typo in
+        the settings, or a group not created yet (it is polled anyway, and read once it is)."""
+        absent = []
+        for name in self.groups:
+            found = self._logs.describe_log_groups(logGroupNamePrefix=name, limit=50)
+            if not any(g.get("logGroupName") == name for g in found.get("logGroups", ())):
+                absent.append(name)
+        return absent
+
     def _run(self) -> None:
+        try:
+            self.missing = self.missing_groups()
+        except Exception as error:  # said by the polls' errors too; no reason not to start
+            logger.warning("cloudwatch: cannot list the log groups: %s", type(error).__name__)
+        for name in self.missing or ():
+            logger.warning("cloudwatch: log group %s does not exist (yet)", name)
         outages = {
             name: Outage(
                 f"the CloudWatch Logs group {name}",

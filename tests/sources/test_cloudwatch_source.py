@@ -207,6 +207,7 @@ def test_an_unreadable_group_is_counted_in_the_store_and_the_actor_stats(
         final = actor.stop()
     group = final["streams"]["/aws/lambda/no-such-group"]
     assert "ResourceNotFoundException" in (group["last_error"] or "")
+    assert final["missing"] == ["/aws/lambda/no-such-group"]  # said once, at the start
     store = Store.open(settings, migrate=False)
     try:
         ((source, stream, errors, caught_up),) = store.source_health()
@@ -231,6 +232,7 @@ def test_the_actor_follows_the_configured_groups_and_reports_its_position(
     finally:
         final = actor.stop()
     assert final["running"] is False and final["streams"][group]["errors"] == 0
+    assert final["missing"] == []
     store = Store.open(settings, migrate=False)
     try:
         assert final["streams"][group]["position"] == store.source_position("cloudwatch", group)
