@@ -214,7 +214,7 @@ class Settings(BaseSettings):
         default="us-east-1", min_length=1, description="The AWS region the remediators act in."
     )
     aws_log_groups: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="CloudWatch log groups `recoverops up` follows, a JSON list of `GROUP` or "
         "`GROUP:PATTERN` (a CloudWatch filter pattern; without one, "
         '`?ERROR ?Error ?FATAL ?Exception ?Traceback ?panic ?"Task timed out"`), e.g. '
@@ -231,7 +231,7 @@ class Settings(BaseSettings):
         "worked off in polls of this size, so memory stays bounded.",
     )
     aws_sns_topic_arns: list[str] = Field(
-        default_factory=list,
+        default=[],
         description="The SNS topics `POST /webhooks/aws` accepts messages from, a JSON list of "
         "ARNs. Unset, it refuses every message (403) unless RECOVEROPS_ENV=development: anyone "
         "can make an SNS topic, so a valid signature alone does not say the topic is yours.",
