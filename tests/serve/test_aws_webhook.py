@@ -407,3 +407,16 @@ def test_a_notification_that_carries_no_readable_event_is_refused(
     )
     answer = post(client, message)
     assert answer.status_code == 400 and detail in answer.json()["detail"]
+
+
+def test_a_certificate_the_sns_host_does_not_serve_now_is_a_503_to_retry(
+    client: TestClient, sns: FakeSnsHost
+) -> None:
+    message = sns.notification(
+        event("ec2-instance-stopped.json"), SigningCertURL=f"http://{sns.host}/gone.pem"
+    )
+    answer = post(client, message)
+    assert answer.status_code == 503
+    assert answer.json()["detail"] == (
+        "the signing certificate could not be fetched (HTTPStatusError); retry"
+    )

@@ -15,6 +15,8 @@ import pytest
 
 from recoverops.actors.cloudwatch_watch import CloudWatchActor
 from recoverops.actors.process import process_event
+from recoverops.actors.supervisor import WATCHERS
+from recoverops.cli.up import watchers_of
 from recoverops.connectors import JobRef, LogResult
 from recoverops.detector import analyze_text
 from recoverops.queue import OutboxQueue
@@ -242,3 +244,13 @@ def test_the_actor_follows_the_configured_groups_and_reports_its_position(
         assert message.payload["kind"] == "logs.aws.lambda.timeout"
     finally:
         store.close()
+
+
+def test_recoverops_up_starts_the_cloudwatch_source_when_log_groups_are_set(tmp_path: Path) -> None:
+    assert "cloudwatch" in WATCHERS and WATCHERS["cloudwatch"] is CloudWatchActor
+    bare = Settings(home=tmp_path, database_url=None)
+    assert watchers_of(bare) == ()
+    both = bare.model_copy(
+        update={"aws_log_groups": ["/aws/lambda/web"], "kubeconfig": tmp_path / "kubeconfig"}
+    )
+    assert watchers_of(both) == ("kubernetes", "cloudwatch")
