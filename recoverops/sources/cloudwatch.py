@@ -9,11 +9,12 @@ failure their lines report into a stored, queued event, one per log group and ca
             each matching event ─► its cause (the analysis of its line) ─► first in the
                 dedupe window? its stream's lines around it, analyzed ─► stored and queued
         the position is saved after the events it covers were handled; a poll that read
-        everything up to its end says so (the stream's lag, in /metrics)
+        everything up to its end moves it there and says so (the stream's lag, in /metrics)
         any error ─► counted (in the store too, for /metrics), retried after a growing wait
 
 A position is `"<ms> <id>,<id>…"`: the timestamp of the last event read and the ids of the
-events read at that very millisecond. The next poll starts at that millisecond (CloudWatch's
+events read at that very millisecond (or, once a poll read everything, the millisecond after
+its end, with no ids). The next poll starts at that millisecond (CloudWatch's
 startTime is inclusive) and skips those ids, so a restart neither reads an event twice nor
 skips one that shares its millisecond. CloudWatch returns a group's events in time order
 across its streams, which is what makes one timestamp a position.
@@ -103,7 +104,9 @@ class FollowConfig:
     batch: int = 500  # new events handled per group per poll, at most
     page_size: int = 100  # events asked for per filter_log_events call
     max_pages: int = 50  # calls per group per poll (CloudWatch may answer empty pages)
-    settle_s: float = 2.0  # events younger than this are read by the next poll
+    # CloudWatch may store an event a few seconds after its timestamp: a poll reads up to
+    # this long ago, and the next poll starts where it ended.
+    settle_s: float = 5.0
     lookback: timedelta = timedelta(minutes=5)  # where a group with no position starts
     context_lines: int = 20  # lines of the stream before the match (and half as many after)
     context_ms: int = 60_000  # how far around the match those lines are looked for
@@ -299,6 +302,10 @@ class CloudWatchFollower:
                 break
         if end < start.timestamp:
             complete = True
+        elif complete:
+            # Everything up to `end` is read: the next poll starts after it, rather than
+            # scanning a quiet group again from its last event.
+            position = Position(end + 1)
         if position != start or stored is None:
             self._store.save_source_position(SOURCE.value, name, position.encode())
         stats.position = position.encode()
