@@ -26,7 +26,7 @@ class Ignored(BaseModel):
 
     ignored: bool = True
     event: str
-    reason: str | None = None
+    reason: str
 
 
 class SnsAnswer(BaseModel):

@@ -173,8 +173,7 @@ def aws_webhook(
         raise MalformedPayload(f"the SNS Message is not an EventBridge event: {error}") from None
     read = aws.delivery(event)
     if isinstance(read, aws.Skipped):
-        services.metrics.received.labels(source=source, outcome="ignored").inc()
-        return Ignored(event=read.event, reason=read.reason)
+        return _ignored(services, Source.AWS, read.event, read.reason)
     return _accept(services, Source.AWS, read)
 
 
@@ -238,9 +237,9 @@ def _accept(services: Services, source: Source, delivery: Delivery) -> Accepted:
     )
 
 
-def _ignored(services: Services, source: Source, event: str) -> Ignored:
+def _ignored(services: Services, source: Source, event: str, reason: str | None = None) -> Ignored:
     services.metrics.received.labels(source=source.value, outcome="ignored").inc()
-    return Ignored(event=event)
+    return Ignored(event=event, reason=reason or f"RecoverOps reads no {event!r:.80} events")
 
 
 def _unauthorized(given: str | None, what: str) -> Rejection:
