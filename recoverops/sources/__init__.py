@@ -7,5 +7,5 @@ like a CI delivery, and keeps its position in the store so that a restart resume
 - `cloudwatch`: CloudWatch Logs groups, their lines that match a filter pattern
   (`RECOVEROPS_AWS_LOG_GROUPS`).
 
-AWS events are pushed instead (EventBridge → SNS → `POST /webhooks/aws`, `serve/webhooks/aws.py`).
+AWS events are pushed instead (EventBridge → SNS → `POST /webhooks/aws`, `serve/webhooks/aws/`).
 """
