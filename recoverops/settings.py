@@ -9,15 +9,16 @@ stops before it starts anything; `problems` turns the refusal into one line per 
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
 PREFIX = "RECOVEROPS_"
@@ -213,9 +214,9 @@ class Settings(BaseSettings):
     aws_region: str = Field(
         default="us-east-1", min_length=1, description="The AWS region the remediators act in."
     )
-    aws_log_groups: list[str] = Field(
+    aws_log_groups: Annotated[list[str], NoDecode] = Field(
         default=[],
-        description="CloudWatch log groups `recoverops up` follows, a JSON list of `GROUP` or "
+        description="CloudWatch log groups `recoverops up` follows, a JSON list (or one group alone) of `GROUP` or "
         "`GROUP:PATTERN` (a CloudWatch filter pattern; without one, "
         '`?ERROR ?Error ?FATAL ?Exception ?Traceback ?panic ?"Task timed out"`), e.g. '
         '`["/aws/lambda/web", "/ecs/api:?ERROR ?OOM"]`. Empty: no CloudWatch source.',
@@ -230,7 +231,7 @@ class Settings(BaseSettings):
         description="Matching events read per log group per poll, at most: a backlog is "
         "worked off in polls of this size, so memory stays bounded.",
     )
-    aws_sns_topic_arns: list[str] = Field(
+    aws_sns_topic_arns: Annotated[list[str], NoDecode] = Field(
         default=[],
         description="The SNS topics `POST /webhooks/aws` accepts messages from, a JSON list of "
         "ARNs. Unset, it refuses every message (403) unless RECOVEROPS_ENV=development: anyone "
@@ -272,6 +273,22 @@ class Settings(BaseSettings):
         if value.exists() and not value.is_dir():
             raise ValueError(f"{value} is a file, not a folder")
         return value
+
+    @field_validator("aws_log_groups", "aws_sns_topic_arns", mode="before")
+    @classmethod
+    def _json_list(cls, value: object) -> object:
+        """A JSON list of strings; a variable that is no JSON list is one entry."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not text:
+            return []
+        if not text.startswith("["):
+            return [text]
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"not a JSON list of strings: {error.msg}") from None
 
     @field_validator("aws_log_groups")
     @classmethod
