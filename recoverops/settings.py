@@ -216,8 +216,8 @@ class Settings(BaseSettings):
     )
     aws_log_groups: Annotated[list[str], NoDecode] = Field(
         default=[],
-        description="CloudWatch log groups `recoverops up` follows, a JSON list (or one group alone) of `GROUP` or "
-        "`GROUP:PATTERN` (a CloudWatch filter pattern; without one, "
+        description="CloudWatch log groups `recoverops up` follows, a JSON list (or one group "
+        "alone) of `GROUP` or `GROUP:PATTERN` (a CloudWatch filter pattern; without one, "
         '`?ERROR ?Error ?FATAL ?Exception ?Traceback ?panic ?"Task timed out"`), e.g. '
         '`["/aws/lambda/web", "/ecs/api:?ERROR ?OOM"]`. Empty: no CloudWatch source.',
     )
