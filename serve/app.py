@@ -85,6 +85,13 @@ def create_app(
             )
         elif getattr(settings, name) is None:
             log.info("RECOVEROPS_%s is not set: its webhook refuses every delivery", name.upper())
+    if not settings.aws_sns_topic_arns:
+        log.info(
+            "RECOVEROPS_AWS_SNS_TOPIC_ARNS is not set: /webhooks/aws %s",
+            "accepts any SNS topic (RECOVEROPS_ENV=development)"
+            if settings.development
+            else "refuses every message",
+        )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

@@ -60,6 +60,8 @@ READS = (
     "jenkins_user",
     "jenkins_token",
     "jenkins_webhook_token",
+    "aws_sns_topic_arns",
+    "aws_sns_dev_cert_host",
     "promote_max_class_drop",
     "retrain_data_path",
     "retrain_min_new_labels",
