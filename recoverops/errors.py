@@ -12,6 +12,8 @@
     ├── InvalidCursorError        a page cursor is not one the store handed out
     ├── NotFoundError             the store holds no such record (e.g. feedback on no incident)
     ├── MalformedPayload          a webhook body is not what its headers announce (serve.webhooks)
+    ├── Untrusted                 an SNS message SNS did not provably sign (serve.webhooks.sns)
+    ├── CertificateUnavailable    SNS's signing certificate could not be fetched now (the same)
     ├── PatchError                a diff does not parse or apply (diagnosis.patch)
     ├── Rejection                 a request the HTTP layer refuses, with its status (serve.errors)
     ├── NoAnswer                  the local champion copy cannot answer: ask MLflow

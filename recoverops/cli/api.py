@@ -33,6 +33,8 @@ READS = (
     "github_webhook_secret",
     "gitlab_webhook_token",
     "jenkins_webhook_token",
+    "aws_sns_topic_arns",
+    "aws_sns_dev_cert_host",
     "log_format",
     "log_level",
     "tracing_endpoint",

@@ -19,6 +19,7 @@ from recoverops.store import (
     dead_letters,
     events,
     feedback,
+    health,
     history,
     incident_pages,
     incidents,
@@ -494,3 +495,20 @@ class Store:
         """The next start lists `stream` afresh (its position expired)."""
         with self.transaction() as session:
             positions.forget(session, source=source, stream=stream)
+
+    # Source health
+
+    def source_caught_up(self, source: str, stream: str, to: datetime) -> None:
+        """`source` has read everything of `stream` up to `to` (its lag is now minus that)."""
+        with self.transaction() as session:
+            health.caught_up(session, source=source, stream=stream, to=to)
+
+    def source_failed(self, source: str, stream: str, error: str) -> None:
+        """Count an error of `source` reading `stream` and keep its (redacted) text."""
+        with self.transaction() as session:
+            health.failed(session, source=source, stream=stream, error=error, at=self._clock())
+
+    def source_health(self) -> list[tuple[str, str, int, datetime | None]]:
+        """(source, stream, errors, caught_up_to) of every watched stream (for /metrics)."""
+        with self.transaction() as session:
+            return health.every(session)
