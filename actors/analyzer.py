@@ -34,6 +34,7 @@ from recoverops.diagnosis.history import history
 from recoverops.incidents import IncidentStatus, fingerprint
 from recoverops.logs.templates import mask, template_id
 from recoverops.observability import log_context, tracing
+from recoverops.observability.setup import set_up_actor
 from recoverops.settings import Settings
 from recoverops.store import StageRecord, Store, StoredIncident
 from recoverops.store.history import STARTED_AT
@@ -150,6 +151,7 @@ class Analyzer:
     """Wrapped with `ray.remote` by the supervisor; plain Python here."""
 
     def __init__(self, settings: Settings) -> None:
+        set_up_actor(settings)  # this actor's process logs and traces as `up` does
         self._store = Store.open(settings, migrate=False)
         self._stats = {"analyzed": 0, "repeat": 0, "missing": 0}
         self._lock = threading.Lock()  # the supervisor lets a few calls run at once

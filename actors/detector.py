@@ -43,6 +43,7 @@ from recoverops.detector import analyze_text
 from recoverops.diagnosis import diagnose
 from recoverops.incidents import LogRetrySchedule
 from recoverops.observability import log_context, tracing
+from recoverops.observability.setup import set_up_actor
 from recoverops.outage import Outage
 from recoverops.queue import Message, open_queue
 from recoverops.settings import Settings
@@ -97,6 +98,7 @@ class Detector:
         analyzer: Handle | None = None,
         checkpoint: Checkpoint | None = None,
     ) -> None:
+        set_up_actor(settings)  # this actor's process logs and traces as `up` does
         self.consumer = f"{name}.{uuid.uuid4().hex[:6]}"
         self._config = config
         self._remediators = dict(remediators or {})

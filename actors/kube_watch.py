@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from recoverops.observability.setup import set_up_actor
 from recoverops.queue import open_queue
 from recoverops.settings import Settings
 from recoverops.sources.kubernetes import KubeWatcher, WatchConfig, api_client_from_settings
@@ -27,6 +28,7 @@ class KubeWatchActor:
     def __init__(
         self, settings: Settings, *, queue: str = "events", config: WatchConfig | None = None
     ) -> None:
+        set_up_actor(settings)  # this actor's process logs and traces as `up` does
         self.name = "source:kubernetes"
         self._store = Store.open(settings, migrate=False)
         self._error: str | None = None
