@@ -22,11 +22,12 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from recoverops.analysis import Analysis
 from recoverops.connectors import JobRef, LogResult
+from recoverops.correlation import Correlator, Identity
 from recoverops.errors import RecoverOpsError
 from recoverops.incidents import IncidentStatus, fingerprint
 from recoverops.models.features import feature_row
@@ -48,6 +49,10 @@ OutcomeStatus = Literal["stored", "repeat", "missing", "covered"]
 # The audit verb of a covered event, and the actor named in it.
 COVERED_VERB = "event.covered"
 DETECTOR = "detector"
+# Where an anomaly's reason is kept in the incident's analysis, and its audit verb and stage.
+ANOMALY_KEY = "anomaly_reason"
+ANOMALY_VERB = "incident.anomaly"
+ANOMALY_STAGE = "anomaly"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +64,17 @@ class Outcome:
     logs_available: bool = False
 
 
-def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze) -> Outcome:
-    """Take the stored event `event_id` to its incident, at most once."""
+def process_event(
+    store: Store,
+    event_id: int,
+    *,
+    fetch: Fetch,
+    analyze: Analyze,
+    correlator: Correlator | None = None,
+) -> Outcome:
+    """Take the stored event `event_id` to its incident, at most once. With a `correlator`, a
+    watched failure that names its workload is put down to the deploy that broke it, if any
+    (`recoverops.correlation`)."""
     event = store.get_event(event_id)
     if event is None:
         return Outcome(event_id, "missing")
@@ -74,6 +88,9 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
         store.audit(DETECTOR, COVERED_VERB, subject=f"event:{event.id}", detail=detail)
         return Outcome(event_id, "covered")
     analysis, available = analyze_job(job, fetch=fetch, analyze=analyze)
+    if job.anomaly is not None:
+        reason = str(job.anomaly.get("detail") or "an anomaly")
+        analysis = replace(analysis, summary=f"Anomaly: {reason}. {analysis.summary}")
     if available:
         _land_on_waiting(store, event, job, analysis)
     upsert = store.upsert_incident(
@@ -88,6 +105,20 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
         features=feature_row(analysis) if available else None,
     )
     incident = upsert.incident
+    if upsert.counted and job.anomaly is not None:
+        store.record_stage(
+            incident.id,
+            event_id=event.id,
+            actor=DETECTOR,
+            verb=ANOMALY_VERB,
+            key=ANOMALY_KEY,
+            result=dict(job.anomaly),
+            stage=ANOMALY_STAGE,
+            detail=str(job.anomaly.get("detail") or ""),
+        )
+    identity = Identity.from_json(job.identity)
+    if correlator is not None and identity is not None:
+        correlator.after_failure(incident.id, identity)
     return Outcome(
         event_id,
         "stored" if upsert.counted else "repeat",

@@ -13,16 +13,21 @@ the queue refuses a key it already holds, so a redelivery never queues an event 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
+from recoverops.correlation import CorrelationRules, recognise
+from recoverops.correlation.link import record_deploy
 from recoverops.incidents import Event, Source
 from recoverops.queue import event_message
 from recoverops.store import Store
 
 from .services import QueueHandle
 from .webhooks import Delivery
+
+log = logging.getLogger(__name__)
 
 # The payload lives in the event row itself.
 PAYLOAD_INLINE = "inline"
@@ -35,7 +40,29 @@ class Ingested:
     queued: bool  # this call put the event on the queue
 
 
-def ingest(store: Store, queue: QueueHandle, *, source: Source, delivery: Delivery) -> Ingested:
+def ingest(
+    store: Store,
+    queue: QueueHandle,
+    *,
+    source: Source,
+    delivery: Delivery,
+    deploys: CorrelationRules | None = None,
+) -> Ingested:
+    """Store (and queue) the delivery; with `deploys`, a CI run that deploys is recorded as a
+    deploy marker too, successful or not, and linked to the failures it came before."""
+    ingested = _store_and_queue(store, queue, source=source, delivery=delivery)
+    if deploys is not None:
+        deploy = recognise(source.value, delivery.kind, delivery.body, at=datetime.now(UTC))
+        if deploy is not None:
+            stored, linked = record_deploy(store, deploys, deploy, event_id=ingested.event_id)
+            if linked:
+                log.info("%s: linked to incidents %s", stored.describe(), linked)
+    return ingested
+
+
+def _store_and_queue(
+    store: Store, queue: QueueHandle, *, source: Source, delivery: Delivery
+) -> Ingested:
     event = Event(
         source=source,
         kind=delivery.kind,

@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from recoverops.correlation.matching import Identity
 from recoverops.incidents import Source
 from recoverops.outage import Outage
 from recoverops.redaction import redact_text
@@ -404,6 +405,7 @@ class KubeWatcher:
             subject=finding.subject,
             text=text + "\n",
             seen_at=now,
+            identity=workload_identity(workload, pod),
         )
 
     def _previous_log(self, pod: Any, container: str) -> list[str]:
@@ -427,6 +429,28 @@ class KubeWatcher:
             return [title, f"  (unavailable: {type(error).__name__})"]
         lines = log.splitlines()[-self.config.tail_lines :] if isinstance(log, str) else []
         return [title, *(f"  {line}" for line in lines)] if lines else [title, "  (empty)"]
+
+
+def workload_identity(workload: Workload, pod: Any) -> dict[str, Any] | None:
+    """What a deploy of the workload is matched by (`recoverops.correlation`): its name and
+    namespace, and, when the failure came with its pod, the pod's labels and images."""
+    if workload.kind == "Node":
+        return None
+    labels: dict[str, str] = {}
+    images: list[str] = []
+    if pod is not None:
+        labels = dict(pod.metadata.labels or {}) if pod.metadata is not None else {}
+        spec = pod.spec
+        containers = [*(spec.init_containers or []), *(spec.containers or [])] if spec else []
+        images = [c.image for c in containers if c.image]
+        if not images and pod.status is not None:
+            images = [c.image for c in pod.status.container_statuses or [] if c.image]
+    return Identity(
+        workload=workload.name,
+        namespace=workload.namespace,
+        labels=labels,
+        images=tuple(dict.fromkeys(images)),
+    ).to_json()
 
 
 def api_client_from_settings(settings: Settings) -> Any:

@@ -15,8 +15,10 @@ from recoverops.store.records import (
     IncidentUpsert,
     LabelledIncident,
     OutboxEntry,
+    StoredDeploy,
     StoredEvent,
     StoredIncident,
+    WatchedOccurrence,
 )
 from recoverops.store.stages import StageRecord
 from recoverops.store.store import Store
@@ -34,8 +36,10 @@ __all__ = [
     "OutboxEntry",
     "StageRecord",
     "Store",
+    "StoredDeploy",
     "StoredEvent",
     "StoredIncident",
+    "WatchedOccurrence",
     "database_url",
     "upgrade_to_head",
 ]

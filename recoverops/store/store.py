@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +16,7 @@ from recoverops.settings import Settings
 from recoverops.store import (
     audit,
     dead_letters,
+    deploys,
     events,
     feedback,
     history,
@@ -38,12 +39,17 @@ from recoverops.store.records import (
     IncidentUpsert,
     LabelledIncident,
     OutboxEntry,
+    StoredDeploy,
     StoredEvent,
     StoredIncident,
+    WatchedOccurrence,
 )
 from recoverops.store.stages import StageRecord
 from recoverops.store.url import database_url
 from recoverops.taxonomy import Category
+
+if TYPE_CHECKING:
+    from recoverops.correlation.deploys import Deploy
 
 Clock = Callable[[], datetime]
 
@@ -460,3 +466,41 @@ class Store:
         """The next start lists `stream` afresh (its position expired)."""
         with self.transaction() as session:
             positions.forget(session, source=source, stream=stream)
+
+    # Deploy markers and their incidents (see recoverops.correlation)
+
+    def record_deploy(self, deploy: Deploy, *, event_id: int | None = None) -> StoredDeploy:
+        """Store the deploy's marker, or update the run's (status, hints; its earliest time)."""
+        with self.transaction() as session:
+            return deploys.record(session, deploy, event_id=event_id)
+
+    def deploys_between(
+        self, *, start: datetime, end: datetime, limit: int = 100
+    ) -> list[StoredDeploy]:
+        """Deploys at times in [start, end], newest first."""
+        with self.transaction() as session:
+            return deploys.between(session, start=start, end=end, limit=limit)
+
+    def deploys_of_incident(self, incident_id: int) -> list[StoredDeploy]:
+        with self.transaction() as session:
+            return deploys.of_incident(session, incident_id)
+
+    def watched_occurrences(
+        self, *, not_sources: Collection[str], start: datetime, end: datetime, limit: int = 500
+    ) -> list[WatchedOccurrence]:
+        """Occurrences of failures of any source but `not_sources` seen in [start, end], with
+        the identity their event carries."""
+        with self.transaction() as session:
+            return deploys.watched_between(
+                session, not_sources=list(not_sources), start=start, end=end, limit=limit
+            )
+
+    def link_deploys(
+        self, incident_id: int, *, links: Collection[tuple[int, str]], compose: deploys.Compose
+    ) -> list[StoredDeploy]:
+        """Put the incident down to these deploys (id, why): the links, their timeline and
+        audit entries, and the analysis `compose` makes, in one transaction; the new links."""
+        with self.transaction() as session:
+            return deploys.link(
+                session, incident_id, links=list(links), compose=compose, at=self._clock()
+            )

@@ -34,8 +34,10 @@ TABLES = {
     "outbox",
     "feedback",
     "source_positions",
+    "anomaly_templates",
+    "deploys",
 }
-HEAD = "0009"
+HEAD = "0012"
 
 
 def test_upgrade_from_empty_creates_every_table(store_settings: Settings) -> None:
