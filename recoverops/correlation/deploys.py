@@ -4,7 +4,8 @@
 |---------|--------------------------------|---------------------------------------------------|
 | github  | `deployment`                   | always (status `started`)                         |
 | github  | `deployment_status`            | always (its `state`)                              |
-| github  | `workflow_job`, `workflow_run` | the workflow's, job's or a step's name says so    |
+| github  | `workflow_job`, `workflow_run` | the workflow's, job's or a step's name says so,   |
+|         |                                | or the job comes with a deployment (environment)  |
 | gitlab  | job (`build`)                  | it starts an environment, or its name or stage    |
 |         |                                | says deploy                                       |
 | jenkins | build                          | the job's path says deploy                        |
@@ -115,9 +116,13 @@ def _github(kind: str, body: Mapping[str, Any], at: datetime) -> Deploy | None:
     workflow = _str(obj, "workflow_name") if event == "workflow_job" else _str(obj, "name")
     job = _str(obj, "name") if event == "workflow_job" else ""
     steps = [_str(s, "name") for s in obj.get("steps") or [] if isinstance(s, Mapping)]
+    # A job with an environment comes with the deployment GitHub made for it.
+    deployment = _get(body, "deployment")
+    environment = _str(deployment, "environment") if isinstance(deployment, Mapping) else ""
     said = says_deploy(workflow, job, *steps)
-    if said is None:
+    if said is None and not environment:
         return None
+    what = f"names a deploy: {said!r}" if said else f"deploys to environment {environment!r}"
     run = _get(obj, "run_id") if event == "workflow_job" else _get(obj, "id")
     status = _str(obj, "conclusion") or _str(obj, "status")
     return Deploy(
@@ -125,10 +130,10 @@ def _github(kind: str, body: Mapping[str, Any], at: datetime) -> Deploy | None:
         key=f"{repository}:run:{run}",
         repository=repository,
         name=" / ".join(part for part in (workflow, job) if part),
-        environment="",
+        environment=environment,
         status=status or "unknown",
-        why=f"{'job' if event == 'workflow_job' else 'workflow'} names a deploy: {said!r}",
-        hints=_hints(repository, "", workflow, job),
+        why=f"the {'job' if event == 'workflow_job' else 'workflow'} {what}",
+        hints=_hints(repository, environment, workflow, job),
         at=_time(_get(obj, "started_at") or _get(obj, "run_started_at")) or at,
     )
 
