@@ -32,6 +32,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from recoverops.anomaly import AnomalyWatch
 from recoverops.correlation.matching import Identity
 from recoverops.incidents import Source
 from recoverops.outage import Outage
@@ -150,10 +151,13 @@ class KubeWatcher:
         sink: Sink,
         config: WatchConfig | None = None,
         clock: Clock = utc_now,
+        anomaly: AnomalyWatch | None = None,
     ) -> None:
         from kubernetes import client
 
         self.config = config or WatchConfig()
+        # Learns the Warning events no cause here knows: a new one, or a burst, is an anomaly.
+        self._anomaly = anomaly
         self._store = store
         self._sink = sink
         self._clock = clock
@@ -350,11 +354,26 @@ class KubeWatcher:
         return [(finding, workload, pod) for finding in findings]
 
     def _event(self, event: Any) -> Iterable[tuple[Finding, Workload, Any]]:
-        finding = event_finding(event, since=self._clock() - self.config.dedupe_window)
+        since = self._clock() - self.config.dedupe_window
+        finding = event_finding(event, since=since)
         if finding is None:
+            self._learn(event, since)
             return []
         workload = self._owners.of_object(finding.object_kind, finding.namespace, finding.name)
         return [(finding, workload, None)]
+
+    def _learn(self, event: Any, since: datetime) -> None:
+        """Give a Warning event no cause knows to the anomaly model, once per sighting (a new
+        list brings back the last hour's events: those before `since` are history)."""
+        if self._anomaly is None or event.type != "Warning":
+            return
+        seen = event.last_timestamp or event.event_time or event.first_timestamp
+        if seen is not None and seen < since:
+            return
+        involved = event.involved_object
+        kind = involved.kind if involved is not None else ""
+        line = f"Warning {event.reason or '-'} {kind}: {event.message or ''}"
+        self._anomaly.observe(source=SOURCE, stream=self.key("events"), line=line, at=self._clock())
 
     def _job(self, job: Any) -> Iterable[tuple[Finding, Workload, Any]]:
         finding = job_finding(job)

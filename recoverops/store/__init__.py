@@ -18,6 +18,7 @@ from recoverops.store.records import (
     StoredDeploy,
     StoredEvent,
     StoredIncident,
+    StoredTemplate,
     WatchedOccurrence,
 )
 from recoverops.store.stages import StageRecord
@@ -39,6 +40,7 @@ __all__ = [
     "StoredDeploy",
     "StoredEvent",
     "StoredIncident",
+    "StoredTemplate",
     "WatchedOccurrence",
     "database_url",
     "upgrade_to_head",

@@ -182,3 +182,15 @@ class WatchedOccurrence:
     incident_id: int
     seen_at: datetime
     identity: Any
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTemplate:
+    """A template a watched source printed, as the anomaly model keeps it."""
+
+    template_id: str
+    template: str
+    first_seen: datetime
+    last_seen: datetime
+    count: int
+    baseline: float

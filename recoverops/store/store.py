@@ -14,6 +14,7 @@ from recoverops.analysis import Analysis
 from recoverops.incidents import Event, IncidentStatus, LogRetrySchedule, Source, TimelineEntry
 from recoverops.settings import Settings
 from recoverops.store import (
+    anomaly_templates,
     audit,
     dead_letters,
     deploys,
@@ -42,6 +43,7 @@ from recoverops.store.records import (
     StoredDeploy,
     StoredEvent,
     StoredIncident,
+    StoredTemplate,
     WatchedOccurrence,
 )
 from recoverops.store.stages import StageRecord
@@ -504,3 +506,21 @@ class Store:
             return deploys.link(
                 session, incident_id, links=list(links), compose=compose, at=self._clock()
             )
+
+    # The anomaly model's templates (see recoverops.anomaly)
+
+    def anomaly_templates(self, source: str, *, limit: int) -> list[StoredTemplate]:
+        """The `limit` most recently seen templates of `source`, least recent first."""
+        with self.transaction() as session:
+            return anomaly_templates.recent(session, source=source, limit=limit)
+
+    def save_anomaly_templates(
+        self,
+        source: str,
+        templates: Collection[StoredTemplate],
+        *,
+        forget: Collection[str] = (),
+    ) -> None:
+        """Write `templates` of `source` and drop the template ids in `forget`."""
+        with self.transaction() as session:
+            anomaly_templates.save(session, source=source, templates=list(templates), forget=forget)
