@@ -32,7 +32,7 @@ from recoverops.errors import RecoverOpsError
 from recoverops.incidents import IncidentStatus, fingerprint
 from recoverops.models.features import feature_row
 from recoverops.redaction import redact_text
-from recoverops.store import Store, StoredEvent
+from recoverops.store import Store, StoredEvent, StoredIncident
 from recoverops.taxonomy import Category
 
 from .jobs import JobIdentity, job_identity
@@ -93,8 +93,20 @@ def process_event(
         analysis = replace(analysis, summary=f"Anomaly: {reason}. {analysis.summary}")
     if available:
         _land_on_waiting(store, event, job, analysis)
+    identity = Identity.from_json(job.identity)
+    own = incident_fingerprint(event, job, analysis)
+    if correlator is not None:
+        merged = _merge(store, correlator, event, job, analysis, own=own, identity=identity)
+        if merged is not None:
+            return Outcome(
+                event_id,
+                "stored",
+                incident_id=merged.id,
+                category=merged.category,
+                logs_available=available,
+            )
     upsert = store.upsert_incident(
-        incident_fingerprint(event, job, analysis),
+        own,
         target=job.target,
         category=analysis.category,
         source=event.source,
@@ -116,7 +128,6 @@ def process_event(
             stage=ANOMALY_STAGE,
             detail=str(job.anomaly.get("detail") or ""),
         )
-    identity = Identity.from_json(job.identity)
     if correlator is not None and identity is not None:
         correlator.after_failure(incident.id, identity)
     return Outcome(
@@ -126,6 +137,38 @@ def process_event(
         category=incident.category,
         logs_available=available,
     )
+
+
+def _merge(
+    store: Store,
+    correlator: Correlator,
+    event: StoredEvent,
+    job: JobIdentity,
+    analysis: Analysis,
+    *,
+    own: str,
+    identity: Identity | None,
+) -> StoredIncident | None:
+    """Count the failure on the incident of the other side of a failed deploy and the crash it
+    caused (`Correlator.merged_into`), with its evidence; that incident, or None."""
+    home = correlator.merged_into(event, fingerprint=own, identity=identity)
+    if home is None:
+        return None
+    # A side whose log was not read says why, in place of its lines.
+    evidence = analysis.to_json()["evidence"] or [{"line": None, "text": analysis.summary}]
+    attached = store.attach_occurrence(
+        home,
+        event_id=event.id,
+        seen_at=event.received_at,
+        side=job.target,
+        evidence=evidence,
+        detail=f"{job.target}: {analysis.summary[:300]}",
+    )
+    if not attached:
+        return None
+    if identity is not None:
+        correlator.after_failure(home, identity, at=event.received_at)
+    return store.get_incident(home)
 
 
 def incident_fingerprint(event: StoredEvent, job: JobIdentity, analysis: Analysis) -> str:

@@ -18,10 +18,10 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from recoverops.correlation.deploys import Deploy
+from recoverops.correlation.deploys import Deploy, recognise
 from recoverops.correlation.matching import CorrelationRules, Identity, match
 from recoverops.incidents import Source
-from recoverops.store import Store, StoredDeploy, StoredIncident
+from recoverops.store import Store, StoredDeploy, StoredEvent, StoredIncident
 
 logger = logging.getLogger("recoverops.correlation")
 
@@ -38,23 +38,27 @@ class Correlator:
         self._store = store
         self._rules = rules
 
-    def after_failure(self, incident_id: int, identity: Identity) -> list[StoredDeploy]:
+    def after_failure(
+        self, incident_id: int, identity: Identity, *, at: datetime | None = None
+    ) -> list[StoredDeploy]:
         """Link the incident to the deploys that deployed `identity`'s workload in the window
-        before it was first seen; the deploys newly linked."""
+        before the failure (`at`; by default when the incident was first seen: a failure
+        merged into another side's incident gives its own time); the deploys newly linked."""
         incident = self._store.get_incident(incident_id)
         if incident is None:
             return []
-        start = incident.first_seen - self._rules.window
-        found = self._store.deploys_between(start=start, end=incident.first_seen)
+        failed_at = at or incident.first_seen
+        start = failed_at - self._rules.window
+        found = self._store.deploys_between(start=start, end=failed_at)
         known = self._store.deploys_of_incident(incident_id)
         candidates = {d.id: d for d in [*known, *found]}
         links = [
             (deploy.id, why)
             for deploy in candidates.values()
-            if deploy.at <= incident.first_seen
+            if deploy.at <= failed_at
             and (why := match(_as_deploy(deploy), identity, self._rules)) is not None
         ]
-        return self._link(incident, links)
+        return self._link(incident, links, failed_at=failed_at)
 
     def after_deploy(self, deploy: StoredDeploy) -> list[int]:
         """Link the watched failures first seen in the window after `deploy` whose workload it
@@ -78,17 +82,57 @@ class Correlator:
                 linked.append(incident.id)
         return linked
 
-    def _link(self, incident: StoredIncident, links: list[tuple[int, str]]) -> list[StoredDeploy]:
+    def merged_into(
+        self, event: StoredEvent, *, fingerprint: str, identity: Identity | None
+    ) -> int | None:
+        """The incident this event's failure joins instead of opening its own, when it is one
+        side of a failed deploy and the crash it caused and the other side has an incident:
+
+        - a watched failure of a workload a failed deploy of the window deployed joins the
+          deploy job's incident;
+        - a failed deploy job whose deploy was already linked to a crash (its webhook came
+          late, `after_deploy`) joins the crash's incident.
+
+        None when the failure has an incident of its own already (it stays there) or no other
+        side has one."""
+        if self._store.incidents_by_fingerprint([fingerprint]):
+            return None
+        if identity is not None:
+            return self._failed_deploy_incident(identity, event.received_at)
+        payload = event.payload if isinstance(event.payload, Mapping) else {}
+        body = payload.get("body")
+        if not isinstance(body, Mapping):
+            return None
+        deploy = recognise(event.source.value, event.kind, body, at=event.received_at)
+        if deploy is None or not deploy.failed:
+            return None
+        marker = self._store.find_deploy(deploy.source, deploy.key)
+        return None if marker is None else marker.incident_id
+
+    def _failed_deploy_incident(self, identity: Identity, seen_at: datetime) -> int | None:
+        window = self._store.deploys_between(start=seen_at - self._rules.window, end=seen_at)
+        for deploy in window:  # newest first
+            if not deploy.failed or deploy.event_id is None:
+                continue
+            if match(_as_deploy(deploy), identity, self._rules) is None:
+                continue
+            event = self._store.get_event(deploy.event_id)
+            if event is not None and event.incident_id is not None:
+                return event.incident_id
+        return None
+
+    def _link(
+        self, incident: StoredIncident, links: list[tuple[int, str]], *, failed_at: datetime
+    ) -> list[StoredDeploy]:
         if not links:
             return []
-        first_seen = incident.first_seen
 
         def compose(
             analysis: dict[str, Any] | None,
             evidence: list[dict[str, Any]],
             deploys: list[tuple[StoredDeploy, str]],
         ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-            return correlated(analysis, evidence, deploys, first_seen=first_seen)
+            return correlated(analysis, evidence, deploys, failed_at=failed_at)
 
         new = self._store.link_deploys(incident.id, links=links, compose=compose)
         for deploy in new:
@@ -101,7 +145,7 @@ def correlated(
     evidence: list[dict[str, Any]],
     deploys: list[tuple[StoredDeploy, str]],
     *,
-    first_seen: datetime,
+    failed_at: datetime,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The incident's analysis with the deploys as its likely root cause, and its evidence with
     theirs appended. Recomposing an already correlated analysis gives the same result."""
@@ -113,10 +157,10 @@ def correlated(
     # The most recent deploy before the failure is the likeliest.
     ordered = sorted(deploys, key=lambda item: item[0].at, reverse=True)
     lead, lead_why = ordered[0]
-    minutes = max(0.0, (first_seen - lead.at).total_seconds() / 60)
+    minutes = max(0.0, (failed_at - lead.at).total_seconds() / 60)
     explanation = (
-        f"Likely caused by {lead.describe()}, {minutes:.0f} min before the failure was first "
-        f"seen: {lead_why}."
+        f"Likely caused by {lead.describe()}, {minutes:.0f} min before the failure was "
+        f"first seen: {lead_why}."
     )
     cause = diagnosed.get("root_cause")
     cause = cause if isinstance(cause, Mapping) else {}

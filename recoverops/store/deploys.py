@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from recoverops.correlation.deploys import Deploy
 
 STAGE_CORRELATED = "correlated"
+STAGE_MERGED = "merged"
 VERB_CORRELATED = "incident.correlated"
 ACTOR = "correlator"
 
@@ -65,6 +66,48 @@ def record(session: Session, deploy: Deploy, *, event_id: int | None) -> StoredD
     row.at = min(row.at, deploy.at)
     session.flush()
     return _stored(row)
+
+
+def find(session: Session, *, source: str, key: str) -> StoredDeploy | None:
+    row = session.execute(
+        select(DeployRow).where(DeployRow.source == source, DeployRow.delivery_id == key[:255])
+    ).scalar_one_or_none()
+    return None if row is None else _stored(row)
+
+
+def attach(
+    session: Session,
+    incident_id: int,
+    *,
+    event_id: int,
+    seen_at: datetime,
+    side: str,
+    evidence: Sequence[dict[str, Any]],
+    detail: str,
+    at: datetime,
+) -> bool:
+    """Count the event's failure on the incident it was merged into (the other side of a
+    deploy and the crash it caused): the event processed with that incident, an occurrence, its
+    evidence appended under `side` (replacing that side's earlier lines), a timeline entry. False
+    when the event was processed already, or the incident is gone."""
+    event = session.execute(
+        select(EventRow).where(EventRow.id == event_id).with_for_update()
+    ).scalar_one_or_none()
+    incident = session.execute(
+        select(IncidentRow).where(IncidentRow.id == incident_id).with_for_update()
+    ).scalar_one_or_none()
+    if event is None or incident is None or event.processed_at is not None:
+        return False
+    kept = [e for e in incident.evidence if e.get("side") != side]
+    incident.evidence = [*kept, *({**e, "side": side} for e in evidence)]
+    incident.occurrences += 1
+    incident.last_seen = max(incident.last_seen, seen_at)
+    incident.updated_at = at
+    event.processed_at = at
+    event.incident_id = incident_id
+    append_timeline(session, incident_id, at=seen_at, stage=STAGE_MERGED, detail=detail)
+    session.flush()
+    return True
 
 
 def between(session: Session, *, start: datetime, end: datetime, limit: int) -> list[StoredDeploy]:

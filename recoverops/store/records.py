@@ -166,6 +166,10 @@ class StoredDeploy:
     at: datetime
     incident_id: int | None
 
+    @property
+    def failed(self) -> bool:
+        return self.status.lower() in ("failure", "failed", "error", "timed_out", "unstable")
+
     def describe(self) -> str:
         where = f" to {self.environment}" if self.environment else ""
         return (

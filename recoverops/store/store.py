@@ -524,3 +524,31 @@ class Store:
         """Write `templates` of `source` and drop the template ids in `forget`."""
         with self.transaction() as session:
             anomaly_templates.save(session, source=source, templates=list(templates), forget=forget)
+
+    def find_deploy(self, source: str, key: str) -> StoredDeploy | None:
+        with self.transaction() as session:
+            return deploys.find(session, source=source, key=key)
+
+    def attach_occurrence(
+        self,
+        incident_id: int,
+        *,
+        event_id: int,
+        seen_at: datetime,
+        side: str,
+        evidence: Collection[Mapping[str, Any]],
+        detail: str,
+    ) -> bool:
+        """Count the event's failure on `incident_id`, an incident of another fingerprint it
+        was merged into (see `deploys.attach`); False when there was nothing to do."""
+        with self.transaction() as session:
+            return deploys.attach(
+                session,
+                incident_id,
+                event_id=event_id,
+                seen_at=seen_at,
+                side=side,
+                evidence=[dict(e) for e in evidence],
+                detail=detail,
+                at=self._clock(),
+            )

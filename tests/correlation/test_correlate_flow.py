@@ -8,7 +8,9 @@ it (`StoredSink`, the pod's findings and identity as the watch builds them), the
     crash of billing at 09:03 ─► its own incident, no deploy
     deploy (acme/web, 09:00), crash of web at 09:20 (past the 15 min window) ─► its own
         incident, no deploy
-    crash of cart at 09:05, its deploy's webhook late (deploy started 09:01) ─► linked late
+    crash of cart at 09:05, its deploy's webhook late (deploy started 09:01) ─► linked late,
+        and the failed deploy job's own failure joins the crash's incident
+    failed deploy of shop, then a crash of shop ─► the crash joins the deploy job's incident
 """
 
 from __future__ import annotations
@@ -143,8 +145,17 @@ def detect(backend: Backend, failure: WatchedFailure) -> int:
     queued; the failure's incident."""
     assert isinstance(backend.queue, OutboxQueue)
     assert StoredSink(backend.store, backend.queue).put(failure)
+    drain(backend)
+    event = backend.store.find_event(Source.KUBERNETES, failure.delivery_id)
+    assert event is not None and event.incident_id is not None
+    return event.incident_id
+
+
+def drain(backend: Backend) -> list[int]:
+    """Run the detector's step on everything queued; the incidents of what it processed."""
+    incidents = []
     for message in backend.queue.claim("detector", limit=10):
-        process_event(
+        outcome = process_event(
             backend.store,
             message.payload["event_id"],
             fetch=no_log,
@@ -152,9 +163,9 @@ def detect(backend: Backend, failure: WatchedFailure) -> int:
             correlator=Correlator(backend.store, RULES),
         )
         backend.queue.ack([message])
-    event = backend.store.find_event(Source.KUBERNETES, failure.delivery_id)
-    assert event is not None and event.incident_id is not None
-    return event.incident_id
+        assert outcome.incident_id is not None
+        incidents.append(outcome.incident_id)
+    return incidents
 
 
 def incident(api: TestClient, incident_id: int) -> dict[str, Any]:
@@ -230,10 +241,42 @@ def test_a_deploy_whose_webhook_comes_after_the_crash_is_linked_to_it(
     assert "4 min before the failure" in found["analysis"]["root_cause"]["explanation"]
     assert [e["stage"] for e in found["timeline"]].count("correlated") == 1
 
+    # The failed deploy job's own failure joins the crash's incident: one incident, both sides.
+    assert drain(backend) == [cart]
+    assert len(api.get("/incidents").json()["items"]) == 1
+    found = incident(api, cart)
+    assert found["occurrences"] == 2
+    sides = {e.get("side") for e in found["evidence"]}
+    assert "github:acme/cart:Deploy/helm upgrade" in sides
+    assert "merged" in [e["stage"] for e in found["timeline"]]
+
     # A later occurrence brings a fresh analysis: the incident keeps its deploy.
     again = detect(backend, crash("cart", at=T0 + timedelta(minutes=40)))
     assert again == cart
     found = incident(api, cart)
-    assert found["occurrences"] == 2
+    assert found["occurrences"] == 3
     assert found["analysis"]["root_cause"]["deploy"]["repository"] == "acme/cart"
     assert [e["stage"] for e in found["timeline"]].count("correlated") == 1
+
+
+def test_a_failed_deploy_then_the_crash_it_caused_is_one_incident(
+    backend: Backend, api: TestClient
+) -> None:
+    failed = deploy_job("acme/shop", started=T0, run=5, conclusion="failure")
+    deliver(api, failed, "d-failed")
+    (deploy_incident,) = drain(backend)  # the deploy job's failure, analyzed as CI failures are
+
+    shop = detect(backend, crash("shop", at=T0 + timedelta(minutes=2)))
+    assert shop == deploy_incident
+    (only,) = api.get("/incidents").json()["items"]
+    assert only["id"] == shop and only["occurrences"] == 2
+    found = incident(api, shop)
+    cause = found["analysis"]["root_cause"]
+    assert cause["deploy"]["repository"] == "acme/shop" and cause["deploy"]["status"] == "failure"
+    texts = [
+        e["text"] for e in found["evidence"] if e.get("side") == "kubernetes:prod/Deployment/shop"
+    ]
+    assert any("CrashLoopBackOff" in t for t in texts)  # the crash's side
+    assert found["evidence"][-1]["text"].startswith("deploy: github deploy")
+    stages = [e["stage"] for e in found["timeline"]]
+    assert stages.count("merged") == 1 and stages.count("correlated") == 1
