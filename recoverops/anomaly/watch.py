@@ -49,6 +49,7 @@ class AnomalyWatch:
         self._save_every = save_every
         self._models: dict[str, SourceModel] = {}
         self._saved_at: dict[str, datetime] = {}
+        self._last_line: dict[str, datetime] = {}
         self._lock = threading.Lock()
         self.reported = 0  # anomalies stored and queued
         self.lines = 0
@@ -72,6 +73,7 @@ class AnomalyWatch:
             self.lines += 1
             model = self._model(key, at)
             anomaly = model.observe(line, at)
+            self._last_line[key] = max(at, self._last_line.get(key, at))
             if model.learnt or model.evicted or at - self._saved_at[key] >= self._save_every:
                 self._save(model, at)
         if anomaly is None:
@@ -100,11 +102,18 @@ class AnomalyWatch:
                 self._save(model, at)
 
     def stats(self) -> dict[str, Any]:
+        """Lines seen, anomalies reported, and per source its templates and, while it warms
+        up (new templates learnt, not reported), until when."""
         with self._lock:
             return {
                 "lines": self.lines,
                 "reported": self.reported,
                 "templates": {key: len(model) for key, model in self._models.items()},
+                "warming_up_until": {
+                    key: (model.started + self.config.warmup).isoformat()
+                    for key, model in self._models.items()
+                    if model.warming(self._last_line.get(key, model.started))
+                },
             }
 
     def _model(self, key: str, at: datetime) -> SourceModel:

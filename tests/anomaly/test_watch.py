@@ -64,7 +64,12 @@ def test_a_new_error_template_and_a_burst_open_incidents_with_their_reason(store
     queue = OutboxQueue(store, name="events")
     anomalies = watch(store, queue)
     # Warm-up: everything is new, nothing is reported, not even an error never seen before.
-    routine(anomalies, minutes=range(12))
+    routine(anomalies, minutes=range(2))
+    assert anomalies.stats()["warming_up_until"] == {
+        f"cloudwatch:{STREAM}": "2026-12-02T09:10:00+00:00"
+    }
+    routine(anomalies, minutes=range(2, 12))
+    assert anomalies.stats()["warming_up_until"] == {}
     assert (
         feed(anomalies, "FATAL: config /etc/shop.yaml unreadable", T0 + timedelta(minutes=5))
         is None
