@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,7 @@ import pytest
 from fastapi.testclient import TestClient
 from kubernetes import client
 
+from recoverops.actors.detector import Detector, DetectorConfig
 from recoverops.actors.process import process_event
 from recoverops.connectors import JobRef, LogResult
 from recoverops.correlation import CorrelationRules, Correlator
@@ -35,8 +37,9 @@ from recoverops.sources.kube_failures import pod_findings
 from recoverops.sources.kube_owners import Workload
 from recoverops.sources.kubernetes import workload_identity
 from recoverops.sources.sink import StoredSink, WatchedFailure
-from recoverops.store import Store
+from recoverops.store import Store, StoredEvent
 from recoverops.taxonomy import Category
+from tests.actors.conftest import wait_for
 from tests.serve.harness import Backend, github_headers, with_secrets
 
 T0 = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
@@ -280,3 +283,45 @@ def test_a_failed_deploy_then_the_crash_it_caused_is_one_incident(
     assert found["evidence"][-1]["text"].startswith("deploy: github deploy")
     stages = [e["stage"] for e in found["timeline"]]
     assert stages.count("merged") == 1 and stages.count("correlated") == 1
+
+
+def test_the_detector_loop_correlates_by_the_settings_window_and_mapping(
+    backend: Backend, api: TestClient
+) -> None:
+    settings = backend.settings.model_copy(
+        update={"correlation_window_s": 300.0, "deploy_workloads": "acme/platform=prod/storefront"}
+    )
+    # A repository whose name says nothing of the workload: only the mapping ties them.
+    deliver(api, deploy_job("acme/platform", started=T0, run=6, conclusion="success"), "d-map")
+    assert isinstance(backend.queue, OutboxQueue)
+    sink = StoredSink(backend.store, backend.queue)
+    inside = crash("storefront", at=T0 + timedelta(minutes=2), image="registry.example/web:7")
+    outside = crash("storefront", at=T0 + timedelta(minutes=6), image="registry.example/web:7")
+    outside = replace(outside, cause="OOMKilled", kind="pods.OOMKilled", delivery_id="oom-1")
+    assert sink.put(inside) and sink.put(outside)
+
+    detector = Detector(settings, name="correlating", config=DetectorConfig(queue="events"))
+    try:
+        events = [
+            wait_for(
+                lambda f=failure: _processed(backend.store, f.delivery_id),
+                what=f"the detector to process {failure.delivery_id}",
+            )
+            for failure in (inside, outside)
+        ]
+    finally:
+        detector.stop()
+    correlated, apart = (incident(api, event.incident_id or 0) for event in events)
+    assert correlated["id"] != apart["id"]
+    explanation = correlated["analysis"]["root_cause"]["explanation"]
+    assert "acme/platform" in explanation
+    assert "RECOVEROPS_DEPLOY_WORKLOADS maps acme/platform to prod/storefront." in explanation
+    # The diagnosis of the crash's own text follows the deploy.
+    components = correlated["analysis"]["root_cause"]["components"]
+    assert components[0]["kind"] == "deploy" and len(components) > 1
+    assert "correlation" not in apart["analysis"]  # 6 min after: past the 5 min window
+
+
+def _processed(store: Store, delivery_id: str) -> StoredEvent | None:
+    event = store.find_event(Source.KUBERNETES, delivery_id)
+    return event if event is not None and event.processed_at is not None else None
