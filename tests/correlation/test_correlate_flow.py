@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from dataclasses import replace
+from functools import partial
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -304,7 +305,7 @@ def test_the_detector_loop_correlates_by_the_settings_window_and_mapping(
     try:
         events = [
             wait_for(
-                lambda f=failure: _processed(backend.store, f.delivery_id),
+                partial(_processed, backend.store, failure.delivery_id),
                 what=f"the detector to process {failure.delivery_id}",
             )
             for failure in (inside, outside)
