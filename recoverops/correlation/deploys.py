@@ -6,6 +6,7 @@
 | github  | `deployment_status`            | always (its `state`)                              |
 | github  | `workflow_job`, `workflow_run` | the workflow's, job's or a step's name says so,   |
 |         |                                | or the job comes with a deployment (environment)  |
+| gitlab  | `deployment`                   | always (its `status`)                             |
 | gitlab  | job (`build`)                  | it starts an environment, or its name or stage    |
 |         |                                | says deploy                                       |
 | jenkins | build                          | the job's path says deploy                        |
@@ -139,9 +140,23 @@ def _github(kind: str, body: Mapping[str, Any], at: datetime) -> Deploy | None:
 
 
 def _gitlab(kind: str, body: Mapping[str, Any], at: datetime) -> Deploy | None:
+    repository = _str(body, "project.path_with_namespace") or _str(body, "project_name")
+    if kind == "deployment":
+        environment = _str(body, "environment")
+        return Deploy(
+            source="gitlab",
+            # The deployment's job: its job event and its deployment event are one marker.
+            key=f"{repository}:job:{_get(body, 'deployable_id')}",
+            repository=repository,
+            name=f"deployment {_get(body, 'deployment_id')}",
+            environment=environment,
+            status=_str(body, "status") or "unknown",
+            why="a GitLab deployment event",
+            hints=_hints(repository, environment),
+            at=_time(_get(body, "status_changed_at")) or at,
+        )
     if kind != "job":
         return None
-    repository = _str(body, "project.path_with_namespace") or _str(body, "project_name")
     environment = _get(body, "environment")
     env_name = _str(environment, "name") if isinstance(environment, Mapping) else ""
     action = _str(environment, "action") if isinstance(environment, Mapping) else ""

@@ -106,3 +106,32 @@ def test_a_jenkins_deploy_job_is_recorded_at_each_phase_as_one_marker(
     (marker,) = markers(backend)
     assert marker.key == "deploy-shop#3" and marker.status == "success"
     assert "shop" in marker.hints
+
+
+def test_a_gitlab_deployment_hook_and_its_job_are_one_marker(
+    client: TestClient, backend: Backend
+) -> None:
+    job = payload("gitlab/go-gitlab-testdata-job.json")
+    project = job["project_name"]  # the job event names its project only so
+    hook = {
+        "object_kind": "deployment",
+        "status": "failed",
+        "status_changed_at": "2026-12-02 09:00:00 +0000",
+        "deployment_id": 15,
+        "deployable_id": job["build_id"],
+        "environment": "production",
+        "project": {"path_with_namespace": project},
+    }
+    for event, body, uuid in (("Job Hook", job, "gl-job"), ("Deployment Hook", hook, "gl-dep")):
+        headers = {
+            "Content-Type": "application/json",
+            "X-Gitlab-Event": event,
+            "X-Gitlab-Token": GITLAB_TOKEN,
+            "X-Gitlab-Event-UUID": uuid,
+        }
+        response = client.post("/webhooks/gitlab", content=json.dumps(body), headers=headers)
+        assert response.status_code == 202, response.text
+        assert response.json()["failure"] is False
+    (marker,) = markers(backend)
+    assert marker.status == "failed" and marker.environment == "production"
+    assert backend.waiting() == 0
