@@ -4,4 +4,8 @@ Each turns what it sees into stored, queued failure events (`sink`) that the det
 like a CI delivery, and keeps its position in the store so that a restart resumes:
 
 - `kubernetes`: pods, events, Jobs and nodes of one cluster (`RECOVEROPS_KUBECONFIG`).
+
+A failure names its workload (`WatchedFailure.identity`), which is what a CI deploy of it is
+matched by (`recoverops.correlation`); lines no known cause covers go to the source's anomaly
+model (`recoverops.anomaly`), which reports new error templates and bursts as failures too.
 """
