@@ -130,6 +130,8 @@ def process_event(
         )
     if correlator is not None and identity is not None:
         correlator.after_failure(incident.id, identity)
+    elif correlator is not None and upsert.counted:
+        correlator.after_ci_failure(event, incident.id)
     return Outcome(
         event_id,
         "stored" if upsert.counted else "repeat",

@@ -99,11 +99,7 @@ class Correlator:
             return None
         if identity is not None:
             return self._failed_deploy_incident(identity, event.received_at)
-        payload = event.payload if isinstance(event.payload, Mapping) else {}
-        body = payload.get("body")
-        if not isinstance(body, Mapping):
-            return None
-        deploy = recognise(event.source.value, event.kind, body, at=event.received_at)
+        deploy = _recognised(event)
         if deploy is None or not deploy.failed:
             return None
         marker = self._store.find_deploy(deploy.source, deploy.key)
@@ -112,14 +108,23 @@ class Correlator:
     def _failed_deploy_incident(self, identity: Identity, seen_at: datetime) -> int | None:
         window = self._store.deploys_between(start=seen_at - self._rules.window, end=seen_at)
         for deploy in window:  # newest first
-            if not deploy.failed or deploy.event_id is None:
+            if not deploy.failed or match(_as_deploy(deploy), identity, self._rules) is None:
                 continue
-            if match(_as_deploy(deploy), identity, self._rules) is None:
-                continue
-            event = self._store.get_event(deploy.event_id)
+            if deploy.incident_id is not None:  # the deploy job's own incident (`after_ci`)
+                return deploy.incident_id
+            event = None if deploy.event_id is None else self._store.get_event(deploy.event_id)
             if event is not None and event.incident_id is not None:
                 return event.incident_id
         return None
+
+    def after_ci_failure(self, event: StoredEvent, incident_id: int) -> None:
+        """A failed deploy job's own incident is the deploy's, until a crash is put down to it:
+        so a crash of what it deployed finds it, whichever of the run's deliveries (the job's,
+        its workflow run's) the marker was last updated by."""
+        deploy = _recognised(event)
+        if deploy is None or not deploy.failed:
+            return
+        self._store.set_deploy_incident(deploy.source, deploy.key, incident_id)
 
     def _link(
         self, incident: StoredIncident, links: list[tuple[int, str]], *, failed_at: datetime
@@ -210,6 +215,15 @@ def _deploy_json(deploy: StoredDeploy, why: str) -> dict[str, Any]:
         "event_id": deploy.event_id,
         "why": why,
     }
+
+
+def _recognised(event: StoredEvent) -> Deploy | None:
+    """The deploy a CI event reports, read from its stored payload as ingestion read it."""
+    payload = event.payload if isinstance(event.payload, Mapping) else {}
+    body = payload.get("body")
+    if not isinstance(body, Mapping):
+        return None
+    return recognise(event.source.value, event.kind, body, at=event.received_at)
 
 
 def _as_deploy(stored: StoredDeploy) -> Deploy:

@@ -19,7 +19,7 @@ from recoverops.store import audit
 from recoverops.store.incidents import append_timeline
 from recoverops.store.insert_or_ignore import insert_or_ignore
 from recoverops.store.records import StoredDeploy, WatchedOccurrence
-from recoverops.store.tables import DeployRow, EventRow, IncidentRow
+from recoverops.store.tables import AuditRow, DeployRow, EventRow, IncidentRow
 
 if TYPE_CHECKING:
     from recoverops.correlation.deploys import Deploy
@@ -73,6 +73,19 @@ def find(session: Session, *, source: str, key: str) -> StoredDeploy | None:
         select(DeployRow).where(DeployRow.source == source, DeployRow.delivery_id == key[:255])
     ).scalar_one_or_none()
     return None if row is None else _stored(row)
+
+
+def set_incident(session: Session, *, source: str, key: str, incident_id: int) -> bool:
+    """Give the marker its incident unless it has one; whether it was set."""
+    row = session.execute(
+        select(DeployRow)
+        .where(DeployRow.source == source, DeployRow.delivery_id == key[:255])
+        .with_for_update()
+    ).scalar_one_or_none()
+    if row is None or row.incident_id is not None:
+        return False
+    row.incident_id = incident_id
+    return True
 
 
 def attach(
@@ -173,11 +186,23 @@ def link(
     if incident is None:
         return []
     new: list[StoredDeploy] = []
+    subject = f"incident:{incident_id}"
+    named = {
+        detail.get("deploy_id")
+        for detail in session.execute(
+            select(AuditRow.detail).where(
+                AuditRow.subject == subject, AuditRow.verb == VERB_CORRELATED
+            )
+        ).scalars()
+        if isinstance(detail, dict)
+    }
     for deploy_id, why in links:
         row = session.get(DeployRow, deploy_id)
-        if row is None or row.incident_id == incident_id:
+        if row is None:
             continue
         row.incident_id = incident_id
+        if deploy_id in named:  # named as this incident's cause before
+            continue
         stored = _stored(row)
         new.append(stored)
         detail = f"likely caused by {stored.describe()}: {why}"
@@ -186,7 +211,7 @@ def link(
             session,
             actor=ACTOR,
             verb=VERB_CORRELATED,
-            subject=f"incident:{incident_id}",
+            subject=subject,
             detail={"deploy_id": deploy_id, "deploy": stored.describe(), "why": why},
             at=at,
         )

@@ -552,3 +552,8 @@ class Store:
                 detail=detail,
                 at=self._clock(),
             )
+
+    def set_deploy_incident(self, source: str, key: str, incident_id: int) -> bool:
+        """Give the deploy marker its incident unless it has one (a failed deploy job's own)."""
+        with self.transaction() as session:
+            return deploys.set_incident(session, source=source, key=key, incident_id=incident_id)
