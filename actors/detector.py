@@ -39,6 +39,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from recoverops.analysis import Analysis
 from recoverops.connectors import fetch_log, log_sources
+from recoverops.correlation import CorrelationRules, Correlator
 from recoverops.detector import analyze_text
 from recoverops.diagnosis import diagnose
 from recoverops.incidents import LogRetrySchedule
@@ -107,6 +108,7 @@ class Detector:
         self._store = Store.open(settings, migrate=False)
         self._queue = open_queue(settings, self._store, name=config.queue, lease=config.lease)
         self._fetch = partial(fetch_log, sources=log_sources(settings))
+        self._correlator = Correlator(self._store, CorrelationRules.from_settings(settings))
         self._window = settings.analysis_window_lines
         self._max_attempts = settings.max_attempts
         self._outage = Outage(
@@ -272,7 +274,11 @@ class Detector:
             log_context(event_id=event_id, trace_id=tracing.trace_id_of(current)),
         ):
             outcome = process_event(
-                self._store, event_id, fetch=self._fetch, analyze=partial(self._analyze, event_id)
+                self._store,
+                event_id,
+                fetch=self._fetch,
+                analyze=partial(self._analyze, event_id),
+                correlator=self._correlator,
             )
             self._stats[outcome.status] += 1
             with log_context(incident_id=outcome.incident_id):

@@ -286,6 +286,51 @@ class Settings(BaseSettings):
         "account, and no watching.",
     )
 
+    correlation_window_s: float = Field(
+        default=900.0,
+        gt=0.0,
+        description="A failure of a workload (a crashing pod, a failing target, an alarm) first "
+        "seen this long after a CI deploy of it, in seconds, is put down to that deploy: one "
+        "incident, with the deploy as its likely root cause.",
+    )
+    deploy_workloads: str = Field(
+        default="",
+        description="Which workloads each repository deploys, where names do not tell: "
+        "`owner/repo=workload[,namespace/workload...]`, entries separated by `;`. A repository "
+        "listed matches only these; the others match by image or by name (see the docs' "
+        "Correlation section).",
+    )
+    anomaly_warmup_s: float = Field(
+        default=600.0,
+        ge=0.0,
+        description="For this long after a source is first watched, seconds, its new templates "
+        "are learnt, not reported: everything is new at first.",
+    )
+    anomaly_window_s: float = Field(
+        default=60.0,
+        gt=0.0,
+        description="The window a template's rate is counted over, seconds; its baseline is a "
+        "moving average of these counts.",
+    )
+    anomaly_burst_factor: float = Field(
+        default=5.0,
+        gt=1.0,
+        description="A known error template printed this many times its baseline within one "
+        "window is a burst, and opens an incident.",
+    )
+    anomaly_burst_min: int = Field(
+        default=20,
+        ge=1,
+        description="The fewest lines of a template in one window that can be a burst, whatever "
+        "its baseline (a template seen once a day is not bursting at three lines).",
+    )
+    anomaly_max_templates: int = Field(
+        default=2000,
+        ge=16,
+        description="The most templates the anomaly model keeps per source; the least recently "
+        "seen are forgotten first (a forgotten template seen again counts as new).",
+    )
+
     @field_validator(
         "database_url",
         "redis_url",
@@ -304,6 +349,15 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("deploy_workloads")
+    @classmethod
+    def _deploy_workloads(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(";"))):
+            repository, sep, workloads = entry.partition("=")
+            if not sep or not repository.strip() or not workloads.strip(" ,"):
+                raise ValueError(f"{entry!r} is not repository=workload[,workload...]")
+        return value
 
     @field_validator("home")
     @classmethod

@@ -13,10 +13,13 @@ the queue refuses a key it already holds, so a redelivery never queues an event 
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
+from recoverops.correlation import CorrelationRules, recognise
+from recoverops.correlation.link import record_deploy
 from recoverops.incidents import Event, Source
 from recoverops.observability import tracing
 from recoverops.queue import event_message
@@ -24,6 +27,8 @@ from recoverops.store import Store
 
 from .services import QueueHandle
 from .webhooks import Delivery
+
+log = logging.getLogger(__name__)
 
 # The payload lives in the event row itself.
 PAYLOAD_INLINE = "inline"
@@ -36,19 +41,35 @@ class Ingested:
     queued: bool  # this call put the event on the queue
 
 
-def ingest(store: Store, queue: QueueHandle, *, source: Source, delivery: Delivery) -> Ingested:
-    """Store the delivery and queue it if it is a failure, in the trace's first span (the
-    queued message carries its context to the detector)."""
+def ingest(
+    store: Store,
+    queue: QueueHandle,
+    *,
+    source: Source,
+    delivery: Delivery,
+    deploys: CorrelationRules | None = None,
+) -> Ingested:
+    """Store (and queue) the delivery, in the trace's first span (the queued message carries its
+    context to the detector); with `deploys`, a CI run that deploys is recorded as a deploy
+    marker too, successful or not, and linked to the failures it came before."""
     attributes = {"recoverops.source": source.value, "recoverops.delivery": delivery.delivery_id}
     with tracing.span("recoverops.webhook", attributes=attributes) as current:
-        ingested = _ingest(store, queue, source=source, delivery=delivery)
+        ingested = _store_and_queue(store, queue, source=source, delivery=delivery)
         if current is not None:
             current.set_attribute("recoverops.event_id", ingested.event_id)
             current.set_attribute("recoverops.queued", ingested.queued)
+        if deploys is not None:
+            deploy = recognise(source.value, delivery.kind, delivery.body, at=datetime.now(UTC))
+            if deploy is not None:
+                stored, linked = record_deploy(store, deploys, deploy, event_id=ingested.event_id)
+                if linked:
+                    log.info("%s: linked to incidents %s", stored.describe(), linked)
         return ingested
 
 
-def _ingest(store: Store, queue: QueueHandle, *, source: Source, delivery: Delivery) -> Ingested:
+def _store_and_queue(
+    store: Store, queue: QueueHandle, *, source: Source, delivery: Delivery
+) -> Ingested:
     event = Event(
         source=source,
         kind=delivery.kind,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,8 +15,10 @@ from recoverops.errors import NotFoundError
 from recoverops.incidents import Event, IncidentStatus, LogRetrySchedule, Source, TimelineEntry
 from recoverops.settings import Settings
 from recoverops.store import (
+    anomaly_templates,
     audit,
     dead_letters,
+    deploys,
     events,
     feedback,
     health,
@@ -40,12 +42,18 @@ from recoverops.store.records import (
     IncidentUpsert,
     LabelledIncident,
     OutboxEntry,
+    StoredDeploy,
     StoredEvent,
     StoredIncident,
+    StoredTemplate,
+    WatchedOccurrence,
 )
 from recoverops.store.stages import StageRecord
 from recoverops.store.url import database_url
 from recoverops.taxonomy import Category
+
+if TYPE_CHECKING:
+    from recoverops.correlation.deploys import Deploy
 
 Clock = Callable[[], datetime]
 
@@ -512,3 +520,92 @@ class Store:
         """(source, stream, errors, caught_up_to) of every watched stream (for /metrics)."""
         with self.transaction() as session:
             return health.every(session)
+
+    # Deploy markers and their incidents (see recoverops.correlation)
+
+    def record_deploy(self, deploy: Deploy, *, event_id: int | None = None) -> StoredDeploy:
+        """Store the deploy's marker, or update the run's (status, hints; its earliest time)."""
+        with self.transaction() as session:
+            return deploys.record(session, deploy, event_id=event_id)
+
+    def deploys_between(
+        self, *, start: datetime, end: datetime, limit: int = 100
+    ) -> list[StoredDeploy]:
+        """Deploys at times in [start, end], newest first."""
+        with self.transaction() as session:
+            return deploys.between(session, start=start, end=end, limit=limit)
+
+    def deploys_of_incident(self, incident_id: int) -> list[StoredDeploy]:
+        with self.transaction() as session:
+            return deploys.of_incident(session, incident_id)
+
+    def watched_occurrences(
+        self, *, not_sources: Collection[str], start: datetime, end: datetime, limit: int = 500
+    ) -> list[WatchedOccurrence]:
+        """Occurrences of failures of any source but `not_sources` seen in [start, end], with
+        the identity their event carries."""
+        with self.transaction() as session:
+            return deploys.watched_between(
+                session, not_sources=list(not_sources), start=start, end=end, limit=limit
+            )
+
+    def link_deploys(
+        self, incident_id: int, *, links: Collection[tuple[int, str]], compose: deploys.Compose
+    ) -> list[StoredDeploy]:
+        """Put the incident down to these deploys (id, why): the links, their timeline and
+        audit entries, and the analysis `compose` makes, in one transaction; the new links."""
+        with self.transaction() as session:
+            return deploys.link(
+                session, incident_id, links=list(links), compose=compose, at=self._clock()
+            )
+
+    # The anomaly model's templates (see recoverops.anomaly)
+
+    def anomaly_templates(self, source: str, *, limit: int) -> list[StoredTemplate]:
+        """The `limit` most recently seen templates of `source`, least recent first."""
+        with self.transaction() as session:
+            return anomaly_templates.recent(session, source=source, limit=limit)
+
+    def save_anomaly_templates(
+        self,
+        source: str,
+        templates: Collection[StoredTemplate],
+        *,
+        forget: Collection[str] = (),
+    ) -> None:
+        """Write `templates` of `source` and drop the template ids in `forget`."""
+        with self.transaction() as session:
+            anomaly_templates.save(session, source=source, templates=list(templates), forget=forget)
+
+    def find_deploy(self, source: str, key: str) -> StoredDeploy | None:
+        with self.transaction() as session:
+            return deploys.find(session, source=source, key=key)
+
+    def attach_occurrence(
+        self,
+        incident_id: int,
+        *,
+        event_id: int,
+        seen_at: datetime,
+        side: str,
+        evidence: Collection[Mapping[str, Any]],
+        detail: str,
+    ) -> bool:
+        """Count the event's failure on `incident_id`, an incident of another fingerprint it
+        was merged into (see `deploys.attach`); False when there was nothing to do."""
+        with self.transaction() as session:
+            return deploys.attach(
+                session,
+                incident_id,
+                event_id=event_id,
+                seen_at=seen_at,
+                side=side,
+                evidence=[dict(e) for e in evidence],
+                detail=detail,
+                at=self._clock(),
+            )
+
+    def set_deploy_incident(self, source: str, key: str, incident_id: int) -> bool:
+        """Give the deploy marker its incident unless it has one (a failed deploy job's own)."""
+        with self.transaction() as session:
+            return deploys.set_incident(session, source=source, key=key, incident_id=incident_id)

@@ -237,3 +237,45 @@ class SourceHealthRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     caught_up_to: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AnomalyTemplateRow(Base):
+    """A template a watched source printed, and its rate baseline (migration 0012): what makes
+    a restarted source's anomaly model remember what is not new (`recoverops.anomaly`)."""
+
+    __tablename__ = "anomaly_templates"
+
+    source: Mapped[str] = mapped_column(String(255), primary_key=True)
+    template_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    template: Mapped[str] = mapped_column(Text)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    count: Mapped[int] = mapped_column(BigInteger)
+    # Lines per window, an exponentially weighted moving average.
+    baseline: Mapped[float] = mapped_column(Float)
+
+
+class DeployRow(Base):
+    """A CI run that deployed (migration 0012), successful or not: a marker a crash of what it
+    deployed is put down to (`recoverops.correlation`), never an incident by itself."""
+
+    __tablename__ = "deploys"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    delivery_id: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[int | None] = mapped_column(Id, ForeignKey("events.id", ondelete="SET NULL"))
+    repository: Mapped[str] = mapped_column(String(512))
+    name: Mapped[str] = mapped_column(String(512))
+    environment: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(32))
+    why: Mapped[str] = mapped_column(Text)
+    # The names the deployed workload may go by (repository, images, environment, job).
+    hints: Mapped[Any] = mapped_column(JSONDocument)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # The incident it was found to have caused (the latest, when several).
+    incident_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("incidents.id", ondelete="SET NULL"), index=True
+    )
+
+    __table_args__ = (UniqueConstraint("source", "delivery_id"),)

@@ -35,8 +35,10 @@ TABLES = {
     "feedback",
     "source_positions",
     "source_health",
+    "anomaly_templates",
+    "deploys",
 }
-HEAD = "0011"
+HEAD = "0012"
 
 
 def test_upgrade_from_empty_creates_every_table(store_settings: Settings) -> None:
