@@ -9,6 +9,10 @@ history the analyzer will want); only failures are queued for the detectors, and
 nothing to do is marked processed at once. A redelivery finds the event stored and queues it
 only if it is a failure not yet processed (the first attempt may have died before queueing);
 the queue refuses a key it already holds, so a redelivery never queues an event twice.
+
+A finished run of a job, passing or failing, is also recorded as a CI run (`recoverops.ci_runs`:
+commit, branch, attempt, outcome), without analysis: what a later failure's history reads. It is
+recorded after its event and keyed by it, so a redelivery after a crash in between records it.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
+from recoverops.ci_runs import run_facts
 from recoverops.incidents import Event, Source
 from recoverops.queue import event_message
 from recoverops.store import Store
@@ -52,9 +57,13 @@ def ingest(store: Store, queue: QueueHandle, *, source: Source, delivery: Delive
             message=partial(event_message, source=source, kind=delivery.kind),
         )
         if added.created:
+            _record_run(
+                store, added.event_id, source=source, delivery=delivery, at=event.received_at
+            )
             return Ingested(added.event_id, redelivery=False, queued=queued)
     else:
         added = store.add_event(event, payload=delivery.stored_payload())
+    _record_run(store, added.event_id, source=source, delivery=delivery, at=event.received_at)
     if not delivery.failure:
         if added.created:
             store.mark_event_processed(added.event_id)
@@ -65,3 +74,11 @@ def ingest(store: Store, queue: QueueHandle, *, source: Source, delivery: Delive
             return Ingested(added.event_id, redelivery=True, queued=False)
     queued = queue.get().enqueue(*event_message(added.event_id, source, delivery.kind))
     return Ingested(added.event_id, redelivery=not added.created, queued=queued)
+
+
+def _record_run(
+    store: Store, event_id: int, *, source: Source, delivery: Delivery, at: datetime
+) -> None:
+    facts = run_facts(source, delivery.kind, delivery.target, delivery.body)
+    if facts is not None:
+        store.record_run(event_id, facts, at=at)

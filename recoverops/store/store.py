@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -11,10 +11,12 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from recoverops.analysis import Analysis
+from recoverops.ci_runs import RunFacts
 from recoverops.incidents import Event, IncidentStatus, LogRetrySchedule, Source, TimelineEntry
 from recoverops.settings import Settings
 from recoverops.store import (
     audit,
+    ci_runs,
     dead_letters,
     events,
     feedback,
@@ -26,6 +28,7 @@ from recoverops.store import (
     positions,
     stages,
 )
+from recoverops.store.ci_runs import LastFix, StoredRun
 from recoverops.store.engine import create_store_engine
 from recoverops.store.log_retries import LogRetry
 from recoverops.store.migrate import upgrade_engine
@@ -313,10 +316,12 @@ class Store:
         stage: str,
         move_to: IncidentStatus | None = None,
         audit_extra: Mapping[str, Any] | None = None,
+        merge: Mapping[str, Any] | None = None,
     ) -> StageRecord | None:
         """Record a stage's `result` on the incident (under `key` in its analysis), move it to
         `move_to` if the domain allows (else a `stage` timeline entry), and audit it: all in one
-        transaction, once per (incident, event, verb). None when there is no such incident."""
+        transaction, once per (incident, event, verb). None when there is no such incident.
+        `merge` replaces top-level keys of the analysis (the analyzer's history-aware fix)."""
         with self.transaction() as session:
             return stages.record_stage(
                 session,
@@ -331,6 +336,7 @@ class Store:
                 move_to=move_to,
                 at=self._clock(),
                 audit_extra=audit_extra,
+                merge=merge,
             )
 
     def incident_counts(self) -> dict[tuple[str, str], int]:
@@ -460,3 +466,39 @@ class Store:
         """The next start lists `stream` afresh (its position expired)."""
         with self.transaction() as session:
             positions.forget(session, source=source, stream=stream)
+
+    # CI runs (the history a failure is judged against: flaky, broken trunk, what changed)
+
+    def record_run(self, event_id: int, facts: RunFacts, *, at: datetime | None = None) -> bool:
+        """Record the run event `event_id` reports, once; True when this call recorded it."""
+        with self.transaction() as session:
+            return ci_runs.record(session, event_id, facts, at=at or self._clock())
+
+    def set_run_tests(self, event_id: int, tests: Sequence[str]) -> bool:
+        """Keep the failing tests the analysis named on the run of `event_id` (False: no run)."""
+        with self.transaction() as session:
+            return ci_runs.set_tests(session, event_id, tests)
+
+    def run_of_event(self, event_id: int) -> StoredRun | None:
+        with self.transaction() as session:
+            return ci_runs.of_event(session, event_id)
+
+    def runs_on_commit(self, *, target: str, commit_sha: str) -> list[StoredRun]:
+        with self.transaction() as session:
+            return ci_runs.on_commit(session, target=target, commit_sha=commit_sha)
+
+    def failed_runs_with(
+        self, *, incident_id: int, target: str, since: datetime, until: datetime
+    ) -> list[StoredRun]:
+        with self.transaction() as session:
+            return ci_runs.failed_with(
+                session, incident_id=incident_id, target=target, since=since, until=until
+            )
+
+    def last_passing_run(self, *, target: str, before: datetime) -> StoredRun | None:
+        with self.transaction() as session:
+            return ci_runs.last_passing(session, target=target, before=before)
+
+    def last_fix(self, incident_id: int) -> LastFix | None:
+        with self.transaction() as session:
+            return ci_runs.last_fix(session, incident_id)
