@@ -49,6 +49,9 @@ class RootCause:
     explanation: str
     confidence: float
     history: dict[str, Any] | None = None
+    # Against the last passing run of the same job: the failing log's new lines
+    # (`recoverops.logs.what_changed`) and the failing commit's changed files, when known.
+    what_changed: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -58,6 +61,8 @@ class RootCause:
         }
         if self.history is not None:
             out["history"] = self.history
+        if self.what_changed is not None:
+            out["what_changed"] = self.what_changed
         return out
 
 
