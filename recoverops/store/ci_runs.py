@@ -25,6 +25,7 @@ LIMIT = 200
 class StoredRun:
     id: int
     event_id: int
+    source: str
     target: str
     outcome: str
     commit_sha: str | None
@@ -182,6 +183,7 @@ def _stored(row: CiRunRow, incident_id: int | None) -> StoredRun:
     return StoredRun(
         id=row.id,
         event_id=row.event_id,
+        source=row.source,
         target=row.target,
         outcome=row.outcome,
         commit_sha=row.commit_sha,

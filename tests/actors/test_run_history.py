@@ -56,7 +56,8 @@ def run_body(
 
 def deliver(store: Store, queue: QueueHandle, body: dict[str, Any]) -> int:
     delivery = github.delivery("workflow_job", str(uuid.uuid4()), body)
-    return ingest(store, queue, source=Source.GITHUB, delivery=delivery).event_id
+    event_id: int = ingest(store, queue, source=Source.GITHUB, delivery=delivery).event_id
+    return event_id
 
 
 def fail(store: Store, queue: QueueHandle, body: dict[str, Any]) -> tuple[int, dict[str, Any]]:
