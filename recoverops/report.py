@@ -60,6 +60,9 @@ def _diagnosis_lines(analysis: Analysis) -> list[str]:
         if fix["patch"]:
             out.append("    patch (validated):")
             out.extend(f"      {line}" for line in fix["patch"].splitlines()[:40])
+        for language, snippet in (fix.get("snippets") or {}).items():
+            out.append(f"    {language} (validated):")
+            out.extend(f"      {line}" for line in snippet.splitlines()[:40])
     return out
 
 
