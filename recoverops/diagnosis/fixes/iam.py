@@ -95,8 +95,9 @@ def _explanation(denial: Denial, others: list[Denial]) -> str:
         "unknown": "the message does not say which policy is missing",
     }[denial.policy]
     text = (
-        f"The {_who(denial)} may not `{denial.action}` on `{denial.resource}`: {said}. Grant exactly"
-        f" that action on that resource in {where} (a proposal: review and apply it yourself)."
+        f"The {_who(denial)} may not `{denial.action}` on `{denial.resource}`: {said}. Grant"
+        f" exactly that action on that resource in {where} (a proposal: review and apply it"
+        " yourself)."
     )
     if denial.resource.startswith("arn:aws:kms:"):
         text += " The key's own policy must also allow it, or delegate to IAM."
