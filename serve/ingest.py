@@ -12,7 +12,7 @@ the queue refuses a key it already holds, so a redelivery never queues an event 
 
 A finished run of a job, passing or failing, is also recorded as a CI run (`recoverops.ci_runs`:
 commit, branch, attempt, outcome), without analysis: what a later failure's history reads. It is
-recorded after its event and keyed by it, so a redelivery after a crash in between records it.
+recorded in the event's own transaction, so the detector never sees a failure without its run.
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ def ingest(store: Store, queue: QueueHandle, *, source: Source, delivery: Delive
         received_at=datetime.now(UTC),
         payload_ref=PAYLOAD_INLINE,
     )
+    run = run_facts(source, delivery.kind, delivery.target, delivery.body)
     outbox = queue.outbox() if delivery.failure else None
     if outbox is not None:
         # Stored and queued in one transaction: a failure is never stored without being queued.
@@ -55,15 +56,12 @@ def ingest(store: Store, queue: QueueHandle, *, source: Source, delivery: Delive
             event,
             payload=delivery.stored_payload(),
             message=partial(event_message, source=source, kind=delivery.kind),
+            run=run,
         )
         if added.created:
-            _record_run(
-                store, added.event_id, source=source, delivery=delivery, at=event.received_at
-            )
             return Ingested(added.event_id, redelivery=False, queued=queued)
     else:
-        added = store.add_event(event, payload=delivery.stored_payload())
-    _record_run(store, added.event_id, source=source, delivery=delivery, at=event.received_at)
+        added = store.add_event(event, payload=delivery.stored_payload(), run=run)
     if not delivery.failure:
         if added.created:
             store.mark_event_processed(added.event_id)
@@ -74,11 +72,3 @@ def ingest(store: Store, queue: QueueHandle, *, source: Source, delivery: Delive
             return Ingested(added.event_id, redelivery=True, queued=False)
     queued = queue.get().enqueue(*event_message(added.event_id, source, delivery.kind))
     return Ingested(added.event_id, redelivery=not added.created, queued=queued)
-
-
-def _record_run(
-    store: Store, event_id: int, *, source: Source, delivery: Delivery, at: datetime
-) -> None:
-    facts = run_facts(source, delivery.kind, delivery.target, delivery.body)
-    if facts is not None:
-        store.record_run(event_id, facts, at=at)

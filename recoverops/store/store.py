@@ -85,10 +85,16 @@ class Store:
 
     # Events
 
-    def add_event(self, event: Event, *, payload: Any = None) -> EventAdded:
-        """Store the event unless (source, delivery_id) is already stored; safe to race."""
+    def add_event(
+        self, event: Event, *, payload: Any = None, run: RunFacts | None = None
+    ) -> EventAdded:
+        """Store the event unless (source, delivery_id) is already stored; safe to race. The
+        CI `run` it reports (`recoverops.ci_runs`) is recorded with it, in the same transaction."""
         with self.transaction() as session:
-            return events.add_event(session, event, payload=payload)
+            added = events.add_event(session, event, payload=payload)
+            if added.created and run is not None:
+                ci_runs.record(session, added.event_id, run, at=event.received_at)
+            return added
 
     def add_event_and_enqueue(
         self,
@@ -98,6 +104,7 @@ class Store:
         queue: str,
         message: Callable[[int], tuple[str, Mapping[str, Any]]],
         now: datetime,
+        run: RunFacts | None = None,
     ) -> tuple[EventAdded, bool]:
         """Store the event and, when it is new, put `message(event_id)` (key, payload) on the
         outbox `queue` in the same transaction: the transactional outbox, so no failure is ever
@@ -106,6 +113,8 @@ class Store:
             added = events.add_event(session, event, payload=payload)
             if not added.created:
                 return added, False
+            if run is not None:
+                ci_runs.record(session, added.event_id, run, at=event.received_at)
             key, body = message(added.event_id)
             return added, outbox.enqueue(session, queue, key=key, payload=body, now=now)
 
