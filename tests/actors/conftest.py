@@ -145,7 +145,10 @@ def store_failure(
     passed = job.get("conclusion") == "success"
     payload = {"failure": not passed, "target": target, "body": body}
     run = run_facts(Source.GITHUB, event.kind, target, body) if record_run else None
-    return store.add_event(event, payload=payload, run=run).event_id
+    event_id = store.add_event(event, payload=payload, run=run).event_id
+    if passed:
+        store.mark_event_processed(event_id)  # nothing to do: ingestion queues only failures
+    return event_id
 
 
 def enqueue(queue: Queue, event_id: int) -> None:
