@@ -303,5 +303,16 @@ def cloudformation_problem(text: str) -> str | None:
     return f"cfn-lint {first.rule.id}: {first.message[:200]}"
 
 
+_TEMPLATE_VERSION = re.compile(r"^[\"']?AWSTemplateFormatVersion[\"']?\s*:", re.M)
+_TOP_RESOURCES = re.compile(r"^[\"']?Resources[\"']?\s*:", re.M)
+_AWS_TYPE = re.compile(r"[\"']?Type[\"']?\s*:\s*[\"']?AWS::")
+
+
 def is_cloudformation(text: str) -> bool:
-    return "AWSTemplateFormatVersion" in text or re.search(r"Type:\s*['\"]?AWS::", text) is not None
+    """A template: its format version at the top level, or top-level Resources of AWS types
+    (a workflow that merely quotes a template in a script is not one)."""
+    if _TEMPLATE_VERSION.search(text):
+        return True
+    if text.lstrip().startswith("{"):  # a JSON template
+        return '"AWSTemplateFormatVersion"' in text or ('"Resources"' in text and '"AWS::' in text)
+    return _TOP_RESOURCES.search(text) is not None and _AWS_TYPE.search(text) is not None

@@ -228,6 +228,14 @@ def test_validation_refuses_broken_terraform_and_an_invalid_template() -> None:
     verdict = check_text("roles.yaml", broken)
     assert not verdict.ok and "cfn-lint" in verdict.reason
     assert check_text("roles.yaml", ROLE_TEMPLATE).ok  # its !Sub and !GetAtt are fine
+    # A workflow that quotes a template in a script is a workflow, checked as one.
+    workflow = (
+        "on: push\njobs:\n  deploy:\n    runs-on: ubuntu-latest\n    steps:\n"
+        "      - run: |\n          cat > t.yaml <<EOF\n          Resources:\n"
+        "            B:\n              Type: AWS::S3::Bucket\n          EOF\n"
+    )
+    assert check_text(".github/workflows/deploy.yml", workflow).ok
+    assert not check_text(".github/workflows/deploy.yml", "on: push\n").ok
 
 
 def test_a_patch_that_breaks_the_terraform_is_not_shown(tmp_path: Path) -> None:
