@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from functools import partial
 
 from recoverops.ci_runs import run_facts
+from recoverops.diagnosis.passed_later import reconsider
 from recoverops.incidents import Event, Source
 from recoverops.queue import event_message
 from recoverops.store import Store
@@ -65,6 +66,9 @@ def ingest(store: Store, queue: QueueHandle, *, source: Source, delivery: Delive
     if not delivery.failure:
         if added.created:
             store.mark_event_processed(added.event_id)
+        if run is not None and run.outcome == "passed":
+            # A job that failed on this commit and now passes was flaky (safe to repeat).
+            reconsider(store, added.event_id)
         return Ingested(added.event_id, redelivery=not added.created, queued=False)
     if not added.created:
         stored = store.get_event(added.event_id)

@@ -203,3 +203,46 @@ def test_without_a_recorded_run_flaky_and_broken_trunk_are_not_known(
     history = incident.analysis["context"]["history"]
     assert history["status"] == "new"
     assert history["flaky"] is None and history["broken_trunk"] is None
+
+
+def test_a_failure_whose_rerun_passes_later_becomes_flaky_with_a_rerun_fix(
+    pg_store: tuple[Store, QueueHandle],
+) -> None:
+    store, queue = pg_store
+    sha = "9" * 40
+    incident_id, first = fail(
+        store, queue, run_body(sha=sha, branch="feature", run_id=60, passed=False, job_id=10)
+    )
+    assert first["context"]["history"]["status"] == "new"
+    assert first["fix"] is None or first["fix"]["actions"][:1] != ["rerun the job"]
+
+    passed = run_body(sha=sha, branch="feature", run_id=60, attempt=2, passed=True, job_id=11)
+    delivery = github.delivery("workflow_job", "rerun-passed", passed)
+    ingest(store, queue, source=Source.GITHUB, delivery=delivery)
+    ingest(store, queue, source=Source.GITHUB, delivery=delivery)  # a redelivery changes nothing
+
+    incident = store.get_incident(incident_id)
+    assert incident is not None and incident.analysis is not None
+    history = incident.analysis["context"]["history"]
+    assert (history["status"], history["flaky"]) == ("flaky", True)
+    assert history["flaky_evidence"] == ["attempt 2 of run 60 passed after attempt 1 failed"]
+    assert incident.analysis["root_cause"]["history"]["flaky"] is True
+    assert incident.analysis["fix"]["actions"][0] == "rerun the job"
+    entries = store.audit_entries(subject=f"incident:{incident_id}", verb="incident.flaky")
+    assert len(entries) == 1
+
+
+def test_a_later_pass_on_another_commit_changes_nothing(
+    pg_store: tuple[Store, QueueHandle],
+) -> None:
+    store, queue = pg_store
+    incident_id, _ = fail(
+        store, queue, run_body(sha="8" * 40, branch="feature", run_id=70, passed=False, job_id=12)
+    )
+    deliver(
+        store, queue, run_body(sha="7" * 40, branch="feature", run_id=71, passed=True, job_id=13)
+    )
+    incident = store.get_incident(incident_id)
+    assert incident is not None and incident.analysis is not None
+    assert incident.analysis["context"]["history"]["status"] == "new"
+    assert store.audit_entries(subject=f"incident:{incident_id}", verb="incident.flaky") == []
