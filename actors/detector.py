@@ -39,6 +39,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from recoverops.analysis import Analysis
 from recoverops.connectors import fetch_log, log_sources
+from recoverops.connectors.changes import ApiChangedFiles
 from recoverops.correlation import CorrelationRules, Correlator
 from recoverops.detector import analyze_text
 from recoverops.diagnosis import diagnose
@@ -51,6 +52,7 @@ from recoverops.settings import Settings
 from recoverops.store import Store
 
 from .analyzer import analyze_incident
+from .comparison import Comparison, comparison
 from .handles import Handle
 from .log_retry import retry_logs
 from .process import Outcome, process_event
@@ -109,6 +111,7 @@ class Detector:
         self._queue = open_queue(settings, self._store, name=config.queue, lease=config.lease)
         self._fetch = partial(fetch_log, sources=log_sources(settings))
         self._correlator = Correlator(self._store, CorrelationRules.from_settings(settings))
+        self._changed_files = ApiChangedFiles.from_settings(settings)
         self._window = settings.analysis_window_lines
         self._max_attempts = settings.max_attempts
         self._outage = Outage(
@@ -288,15 +291,33 @@ class Detector:
         self._queue.ack([message])
 
     def _analyze(self, event_id: int, text: str) -> Analysis:
-        analysis = self._analyze_log(text)
+        try:
+            against = comparison(
+                self._store, event_id, fetch=self._fetch, changed_files=self._changed_files
+            )
+        except UNAVAILABLE:
+            raise
+        except Exception:  # what changed is extra: its bug must not cost the analysis
+            logger.exception(
+                "%s: comparing event %s with its passing run failed", self.consumer, event_id
+            )
+            against = Comparison()
+        analysis = self._analyze_log(text, against=against)
         self._at("analyzed", event_id)
         return analysis
 
-    def _analyze_log(self, text: str) -> Analysis:
-        analysis = analyze_text(text, window_lines=self._window)
+    def _analyze_log(self, text: str, *, against: Comparison | None = None) -> Analysis:
+        passing = None if against is None else against.passing_text
+        analysis = analyze_text(text, window_lines=self._window, passing_text=passing)
         if self._refine is not None:  # falls back to the rules' analysis by itself
             analysis = self._refine(analysis)
-        return diagnose(analysis, text=text)  # root cause and fix, kept in the stored JSON
+        # Root cause and fix, kept in the stored JSON; what changed against the passing run.
+        return diagnose(
+            analysis,
+            text=text,
+            passing_text=passing,
+            changed_files=None if against is None else against.changed_files,
+        )
 
     def rewire(
         self, *, analyzer: Handle | None = None, remediators: Mapping[str, Handle] | None = None

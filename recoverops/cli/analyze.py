@@ -64,7 +64,8 @@ def register(commands: Any) -> None:
         metavar="PATH",
         help=(
             "the log of the last passing run of the same job: lines it printed too are not\n"
-            "offered as evidence (every PATH is compared with it)"
+            "offered as evidence, and the root cause's what_changed lists the lines that are\n"
+            "new against it (every PATH is compared with it)"
         ),
     )
     parser.add_argument(
@@ -191,7 +192,7 @@ def run(args: argparse.Namespace) -> int:
         )
         if champion is not None:
             analysis = champion(analysis)
-        analysis = diagnose(analysis, text=text, repo=args.repo)
+        analysis = diagnose(analysis, text=text, repo=args.repo, passing_text=passing)
         if args.json:
             out.write(json.dumps({"input": name, **analysis.to_json()}) + "\n")
         else:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -11,12 +11,14 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from recoverops.analysis import Analysis
+from recoverops.ci_runs import RunFacts
 from recoverops.errors import NotFoundError
 from recoverops.incidents import Event, IncidentStatus, LogRetrySchedule, Source, TimelineEntry
 from recoverops.settings import Settings
 from recoverops.store import (
     anomaly_templates,
     audit,
+    ci_runs,
     dead_letters,
     deploys,
     events,
@@ -30,6 +32,7 @@ from recoverops.store import (
     positions,
     stages,
 )
+from recoverops.store.ci_runs import LastFix, StoredRun
 from recoverops.store.engine import create_store_engine
 from recoverops.store.log_retries import LogRetry
 from recoverops.store.migrate import upgrade_engine
@@ -92,10 +95,16 @@ class Store:
 
     # Events
 
-    def add_event(self, event: Event, *, payload: Any = None) -> EventAdded:
-        """Store the event unless (source, delivery_id) is already stored; safe to race."""
+    def add_event(
+        self, event: Event, *, payload: Any = None, run: RunFacts | None = None
+    ) -> EventAdded:
+        """Store the event unless (source, delivery_id) is already stored; safe to race. The
+        CI `run` it reports (`recoverops.ci_runs`) is recorded with it, in the same transaction."""
         with self.transaction() as session:
-            return events.add_event(session, event, payload=payload)
+            added = events.add_event(session, event, payload=payload)
+            if added.created and run is not None:
+                ci_runs.record(session, added.event_id, run, at=event.received_at)
+            return added
 
     def add_event_and_enqueue(
         self,
@@ -105,6 +114,7 @@ class Store:
         queue: str,
         message: Callable[[int], tuple[str, Mapping[str, Any]]],
         now: datetime,
+        run: RunFacts | None = None,
     ) -> tuple[EventAdded, bool]:
         """Store the event and, when it is new, put `message(event_id)` (key, payload) on the
         outbox `queue` in the same transaction: the transactional outbox, so no failure is ever
@@ -113,6 +123,8 @@ class Store:
             added = events.add_event(session, event, payload=payload)
             if not added.created:
                 return added, False
+            if run is not None:
+                ci_runs.record(session, added.event_id, run, at=event.received_at)
             key, body = message(added.event_id)
             return added, outbox.enqueue(session, queue, key=key, payload=body, now=now)
 
@@ -356,10 +368,12 @@ class Store:
         stage: str,
         move_to: IncidentStatus | None = None,
         audit_extra: Mapping[str, Any] | None = None,
+        merge: Mapping[str, Any] | None = None,
     ) -> StageRecord | None:
         """Record a stage's `result` on the incident (under `key` in its analysis), move it to
         `move_to` if the domain allows (else a `stage` timeline entry), and audit it: all in one
-        transaction, once per (incident, event, verb). None when there is no such incident."""
+        transaction, once per (incident, event, verb). None when there is no such incident.
+        `merge` replaces top-level keys of the analysis (the analyzer's history-aware fix)."""
         with self.transaction() as session:
             return stages.record_stage(
                 session,
@@ -374,6 +388,7 @@ class Store:
                 move_to=move_to,
                 at=self._clock(),
                 audit_extra=audit_extra,
+                merge=merge,
             )
 
     def incident_counts(self) -> dict[tuple[str, str], int]:
@@ -609,3 +624,39 @@ class Store:
         """Give the deploy marker its incident unless it has one (a failed deploy job's own)."""
         with self.transaction() as session:
             return deploys.set_incident(session, source=source, key=key, incident_id=incident_id)
+
+    # CI runs (the history a failure is judged against: flaky, broken trunk, what changed)
+
+    def record_run(self, event_id: int, facts: RunFacts, *, at: datetime | None = None) -> bool:
+        """Record the run event `event_id` reports, once; True when this call recorded it."""
+        with self.transaction() as session:
+            return ci_runs.record(session, event_id, facts, at=at or self._clock())
+
+    def set_run_tests(self, event_id: int, tests: Sequence[str]) -> bool:
+        """Keep the failing tests the analysis named on the run of `event_id` (False: no run)."""
+        with self.transaction() as session:
+            return ci_runs.set_tests(session, event_id, tests)
+
+    def run_of_event(self, event_id: int) -> StoredRun | None:
+        with self.transaction() as session:
+            return ci_runs.of_event(session, event_id)
+
+    def runs_on_commit(self, *, target: str, commit_sha: str) -> list[StoredRun]:
+        with self.transaction() as session:
+            return ci_runs.on_commit(session, target=target, commit_sha=commit_sha)
+
+    def failed_runs_with(
+        self, *, incident_id: int, target: str, since: datetime, until: datetime
+    ) -> list[StoredRun]:
+        with self.transaction() as session:
+            return ci_runs.failed_with(
+                session, incident_id=incident_id, target=target, since=since, until=until
+            )
+
+    def last_passing_run(self, *, target: str, before: datetime) -> StoredRun | None:
+        with self.transaction() as session:
+            return ci_runs.last_passing(session, target=target, before=before)
+
+    def last_fix(self, incident_id: int) -> LastFix | None:
+        with self.transaction() as session:
+            return ci_runs.last_fix(session, incident_id)

@@ -279,3 +279,37 @@ class DeployRow(Base):
     )
 
     __table_args__ = (UniqueConstraint("source", "delivery_id"),)
+
+
+class CiRunRow(Base):
+    """One CI run a webhook reported (migration 0013), passing runs too: its job (`target`, as
+    incidents name it), commit, branch, attempt and outcome, and where its log is fetched from.
+    What a failure's history reads: flaky (passed on the same commit), broken trunk (the same
+    failure on the default branch), and the last passing run to compare the log with."""
+
+    __tablename__ = "ci_runs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("events.id", ondelete="CASCADE"), unique=True
+    )
+    source: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(512))
+    # "passed" or "failed".
+    outcome: Mapped[str] = mapped_column(String(16))
+    commit_sha: Mapped[str | None] = mapped_column(String(64), index=True)
+    branch: Mapped[str | None] = mapped_column(String(255))
+    # The repository's default branch, when the payload says it (GitHub and GitLab do).
+    default_branch: Mapped[str | None] = mapped_column(String(255))
+    # What the attempts of one run share (a GitHub run id, a GitLab pipeline id), and which
+    # attempt this is: a re-run that flips the outcome is a flake.
+    run_key: Mapped[str | None] = mapped_column(String(255))
+    attempt: Mapped[int | None] = mapped_column(Integer)
+    # The connector's JobRef of the run's log (`recoverops.connectors.JobRef`).
+    log_project: Mapped[str | None] = mapped_column(String(255))
+    log_job: Mapped[str | None] = mapped_column(String(255))
+    # The failing test ids the analysis named (None: not analyzed, as for a passing run).
+    tests: Mapped[Any | None] = mapped_column(JSONDocument)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_ci_runs_target_finished_at", "target", "finished_at"),)

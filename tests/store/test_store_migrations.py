@@ -37,8 +37,9 @@ TABLES = {
     "source_health",
     "anomaly_templates",
     "deploys",
+    "ci_runs",
 }
-HEAD = "0012"
+HEAD = "0013"
 
 
 def test_upgrade_from_empty_creates_every_table(store_settings: Settings) -> None:
