@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
 import redis
@@ -47,10 +47,13 @@ from recoverops.queue import Message, open_queue
 from recoverops.settings import Settings
 from recoverops.store import Store
 
-from .analyzer import analyze_incident
+from .analyzer import analyze_incident, past_incidents
 from .handles import Handle
 from .log_retry import retry_logs
 from .process import Outcome, process_event
+
+if TYPE_CHECKING:
+    from recoverops.diagnosis.llm import Advisor
 
 logger = logging.getLogger("recoverops.actors")
 
@@ -112,6 +115,13 @@ class Detector:
             base=config.idle_wait,
             ceiling=max(config.idle_wait, config.max_backoff),
         )
+        # The optional LLM of the diagnosis (`diagnosis.llm`): on when RECOVEROPS_LLM_BASE_URL is
+        # set; its answers are kept in the store, so every detector reuses them.
+        self._advisor: Advisor | None = None
+        if settings.llm_base_url is not None:
+            from recoverops.diagnosis.llm import Advisor
+
+            self._advisor = Advisor.from_settings(settings, store=self._store)
         self._refine: Callable[[Analysis], Analysis] | None = None
         if config.classifier is not None:
             # Imported only here: a pool without a classifier need not load Serve's client.
@@ -277,7 +287,11 @@ class Detector:
         analysis = analyze_text(text, window_lines=self._window)
         if self._refine is not None:  # falls back to the rules' analysis by itself
             analysis = self._refine(analysis)
-        return diagnose(analysis, text=text)  # root cause and fix, kept in the stored JSON
+        if self._advisor is None:
+            return diagnose(analysis, text=text)  # root cause and fix, kept in the stored JSON
+        # The LLM is shown the similar past incidents and their fixes, as the analyzer sees them.
+        past = past_incidents(self._store, analysis)
+        return diagnose(analysis, text=text, advisor=self._advisor, past=past)
 
     def rewire(
         self, *, analyzer: Handle | None = None, remediators: Mapping[str, Handle] | None = None

@@ -49,6 +49,9 @@ class RootCause:
     explanation: str
     confidence: float
     history: dict[str, Any] | None = None
+    # Whether an LLM wrote the explanation and chose the fix (`diagnosis.llm`): {"used": true,
+    # ...} or {"used": false, "reason": ...}; None when no LLM is configured.
+    llm: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -58,6 +61,8 @@ class RootCause:
         }
         if self.history is not None:
             out["history"] = self.history
+        if self.llm is not None:
+            out["llm"] = self.llm
         return out
 
 

@@ -6,13 +6,19 @@ a validated fix proposal.
 
 A finder or fixer that fails is logged and skipped; the others go on. A proposal whose patch
 does not validate keeps its files and actions and loses the patch, with the reason said.
+
+With an `Advisor` (an LLM is configured, `diagnosis.llm`), the masked root cause and fixes go
+to it with similar `past` incidents: it may rewrite the explanation and choose which of the
+fixes is shown first, nothing more; whatever goes wrong, the diagnosis above stands.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from recoverops.analysis import Analysis
 from recoverops.diagnosis.explain import explain, rank
@@ -23,6 +29,9 @@ from recoverops.diagnosis.repo import Checkout
 from recoverops.diagnosis.text import FailureText
 from recoverops.diagnosis.validate import validate
 from recoverops.redaction import Redactor
+
+if TYPE_CHECKING:  # the LLM's modules (and openai) load only when one is configured
+    from recoverops.diagnosis.llm import Advisor
 
 logger = logging.getLogger(__name__)
 
@@ -71,18 +80,31 @@ def diagnose_text(
     return root_cause, propose_fixes(context)
 
 
-def diagnose(analysis: Analysis, *, text: str, repo: Path | None = None) -> Analysis:
-    """`analysis` with its root cause and its best fix proposal (None when no fixer has one)."""
+def diagnose(
+    analysis: Analysis,
+    *,
+    text: str,
+    repo: Path | None = None,
+    advisor: Advisor | None = None,
+    past: Sequence[Mapping[str, Any]] = (),
+) -> Analysis:
+    """`analysis` with its root cause and its best fix proposal (None when no fixer has one);
+    with an `advisor`, as the LLM explained and chose it (see the module docstring)."""
     checkout = Checkout(repo) if repo is not None else None
     root_cause, proposals = diagnose_text(analysis, text=text, checkout=checkout)
-    fix = proposals[0] if proposals else None
     # The finders read the raw log: what they quote is masked like the evidence before it leaves.
     redact = Redactor.for_log(text)
-    return replace(
-        analysis,
-        root_cause=masked_root_cause(root_cause, redact),
-        fix=None if fix is None else masked_fix(fix, redact),
-    )
+    masked_cause = masked_root_cause(root_cause, redact)
+    fixes = [masked_fix(fix, redact) for fix in proposals]
+    fix = fixes[0] if fixes else None
+    if advisor is not None:
+        from recoverops.diagnosis.llm import apply_advice
+
+        advice = advisor.advise(
+            analysis, root_cause=masked_cause, fixes=fixes, text=text, past=past
+        )
+        masked_cause, fix = apply_advice(advice, root_cause=masked_cause, fixes=fixes)
+    return replace(analysis, root_cause=masked_cause, fix=fix)
 
 
 def masked_root_cause(root_cause: RootCause, redact: Redactor) -> RootCause:

@@ -223,3 +223,16 @@ class SourcePositionRow(Base):
     stream: Mapped[str] = mapped_column(String(255), primary_key=True)
     position: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LlmAnswerRow(Base):
+    """An LLM's checked answer for one failure (migration 0014), so that a recurring failure is
+    answered from here: `key` is the failure's fingerprint with the model and the fixes offered
+    (`diagnosis.llm.cache`), `answer` the answer's JSON as the schema accepted it."""
+
+    __tablename__ = "llm_answers"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(255))
+    answer: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -34,8 +34,9 @@ TABLES = {
     "outbox",
     "feedback",
     "source_positions",
+    "llm_answers",
 }
-HEAD = "0009"
+HEAD = "0014"
 
 
 def test_upgrade_from_empty_creates_every_table(store_settings: Settings) -> None:
