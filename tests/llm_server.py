@@ -56,8 +56,12 @@ def healthy(base: str) -> bool:
 
 
 @contextmanager
-def local_llm(*, threads: int = 2, context: int = 4096) -> Iterator[str]:
-    """The base URL (`http://127.0.0.1:PORT/v1`) of a running server, stopped on exit."""
+def local_llm(*, threads: int = 1, context: int = 4096) -> Iterator[str]:
+    """The base URL (`http://127.0.0.1:PORT/v1`) of a running server, stopped on exit.
+
+    One thread by default: on 2 cores shared with other work, llama.cpp's threads spin-wait on
+    each other, and with 2 one answer took over 10 minutes where 1 thread took 16 to 37 s
+    (measured at a load average of 19)."""
     port = free_port()
     log = open(os.devnull, "wb")  # noqa: SIM115 - closed below, after the child ends
     child = subprocess.Popen(
