@@ -49,6 +49,7 @@ from recoverops.store import Store
 
 from .analyzer import analyze_incident, past_incidents
 from .handles import Handle
+from .jobs import job_identity
 from .log_retry import retry_logs
 from .process import Outcome, process_event
 
@@ -279,11 +280,18 @@ class Detector:
         self._queue.ack([message])
 
     def _analyze(self, event_id: int, text: str) -> Analysis:
-        analysis = self._analyze_log(text)
+        analysis = self._analyze_log(text, target=self._target(event_id))
         self._at("analyzed", event_id)
         return analysis
 
-    def _analyze_log(self, text: str) -> Analysis:
+    def _target(self, event_id: int) -> str:
+        """The event's job or resource, which keys the LLM's cached answers ("" without one)."""
+        if self._advisor is None:
+            return ""
+        event = self._store.get_event(event_id)
+        return "" if event is None else job_identity(event).target
+
+    def _analyze_log(self, text: str, *, target: str = "") -> Analysis:
         analysis = analyze_text(text, window_lines=self._window)
         if self._refine is not None:  # falls back to the rules' analysis by itself
             analysis = self._refine(analysis)
@@ -291,7 +299,7 @@ class Detector:
             return diagnose(analysis, text=text)  # root cause and fix, kept in the stored JSON
         # The LLM is shown the similar past incidents and their fixes, as the analyzer sees them.
         past = past_incidents(self._store, analysis)
-        return diagnose(analysis, text=text, advisor=self._advisor, past=past)
+        return diagnose(analysis, text=text, advisor=self._advisor, past=past, target=target)
 
     def rewire(
         self, *, analyzer: Handle | None = None, remediators: Mapping[str, Handle] | None = None

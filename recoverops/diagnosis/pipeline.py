@@ -87,9 +87,11 @@ def diagnose(
     repo: Path | None = None,
     advisor: Advisor | None = None,
     past: Sequence[Mapping[str, Any]] = (),
+    target: str = "",
 ) -> Analysis:
     """`analysis` with its root cause and its best fix proposal (None when no fixer has one);
-    with an `advisor`, as the LLM explained and chose it (see the module docstring)."""
+    with an `advisor`, as the LLM explained and chose it (see the module docstring), its answer
+    cached for this failure of `target`."""
     checkout = Checkout(repo) if repo is not None else None
     root_cause, proposals = diagnose_text(analysis, text=text, checkout=checkout)
     # The finders read the raw log: what they quote is masked like the evidence before it leaves.
@@ -101,7 +103,7 @@ def diagnose(
         from recoverops.diagnosis.llm import apply_advice
 
         advice = advisor.advise(
-            analysis, root_cause=masked_cause, fixes=fixes, text=text, past=past
+            analysis, root_cause=masked_cause, fixes=fixes, text=text, past=past, target=target
         )
         masked_cause, fix = apply_advice(advice, root_cause=masked_cause, fixes=fixes)
     return replace(analysis, root_cause=masked_cause, fix=fix)

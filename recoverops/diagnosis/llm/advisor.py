@@ -77,9 +77,12 @@ class Advisor:
         text: str,
         past: Sequence[Mapping[str, Any]] = (),
         changed: Sequence[str] = (),
+        target: str = "",
     ) -> Advice:
+        """The LLM's checked answer for this failure of `target` (the job or resource; "" when
+        not known), from the cache when it recurs."""
         started = time.perf_counter()
-        key = cache_key(analysis, fixes, model=self.model)
+        key = cache_key(analysis, fixes, model=self.model, target=target)
         base: dict[str, Any] = {"model": self.model}
         kept = self._cache.get(key)
         if kept is not None:

@@ -1,9 +1,10 @@
 """The LLM's checked answers by failure, so that a recurring failure costs no request.
 
-The key is the failure's fingerprint (its chunk's templates, as the incident's fingerprint has
-them, without the target: the prompt does not name it), with the model, the prompt's version and
-the fixes offered (their kind, files, actions and patch): the answer chooses among those fixes
-by index, so another set of fixes is another question. A failure without templates is keyed by
+The key is the incident's fingerprint (the target and the failure chunk's templates), with the
+model, the prompt's version and the fixes offered (their kind, files, actions and patch): the
+answer chooses among those fixes by index, so another set of fixes is another question. The
+same failure on another target is asked again, on purpose: its context then holds the similar
+past incidents, which the first answer could not see. A failure without templates is keyed by
 its redacted chunk instead.
 
 Two levels: an in-process LRU, and the store's `llm_answers` table, which every process of the
@@ -41,9 +42,11 @@ class AnswerStore(Protocol):
     def save_llm_answer(self, key: str, *, model: str, answer: str) -> None: ...
 
 
-def cache_key(analysis: Analysis, fixes: Sequence[FixProposal], *, model: str) -> str:
+def cache_key(
+    analysis: Analysis, fixes: Sequence[FixProposal], *, model: str, target: str = ""
+) -> str:
     failure = (
-        fingerprint(target="", template_ids=analysis.templates)
+        fingerprint(target=target, template_ids=analysis.templates)
         if analysis.templates
         else "chunk:" + "\n".join(redact_line(line) for line in analysis.chunk)
     )
