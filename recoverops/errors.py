@@ -13,6 +13,8 @@
     ├── NotFoundError             the store holds no such record (e.g. feedback on no incident)
     ├── MalformedPayload          a webhook body is not what its headers announce (serve.webhooks)
     ├── PatchError                a diff does not parse or apply (diagnosis.patch)
+    ├── LlmUnavailable            no usable completion from the LLM server (diagnosis.llm.client)
+    ├── InvalidAnswer             the LLM's answer breaks its schema (diagnosis.llm.schema)
     ├── Rejection                 a request the HTTP layer refuses, with its status (serve.errors)
     ├── NoAnswer                  the local champion copy cannot answer: ask MLflow
     ├── DatasetError              a training corpus is not in a known layout (training.datasets)
