@@ -27,6 +27,7 @@ from recoverops.diagnosis.llm.client import ChatClient, LlmUnavailable
 from recoverops.diagnosis.llm.context import SYSTEM_PROMPT, build, tokens
 from recoverops.diagnosis.llm.schema import Answer, InvalidAnswer, json_schema, parse_answer
 from recoverops.diagnosis.model import FixProposal, RootCause
+from recoverops.errors import ConfigurationError
 from recoverops.redaction import redact_text
 from recoverops.settings import Settings
 
@@ -50,8 +51,9 @@ class Advisor:
 
     @classmethod
     def from_settings(cls, settings: Settings, *, store: AnswerStore | None = None) -> Advisor:
+        if settings.llm_base_url is None:
+            raise ConfigurationError("no LLM is configured: RECOVEROPS_LLM_BASE_URL is unset")
         key = settings.llm_api_key.get_secret_value() if settings.llm_api_key else None
-        assert settings.llm_base_url is not None, "only built when an LLM is configured"
         client = ChatClient(
             base_url=settings.llm_base_url,
             model=settings.llm_model,

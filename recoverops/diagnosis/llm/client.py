@@ -85,9 +85,12 @@ class ChatClient:
                             {"role": "system", "content": system},
                             {"role": "user", "content": user},
                         ],
+                        # Not "strict": OpenAI's strict mode refuses the length and range
+                        # keywords that llama.cpp and vLLM enforce while sampling; the answer
+                        # is checked here in any case (`schema.parse_answer`).
                         response_format={
                             "type": "json_schema",
-                            "json_schema": {"name": "diagnosis", "strict": True, "schema": schema},
+                            "json_schema": {"name": "diagnosis", "strict": False, "schema": schema},
                         },
                         max_tokens=self._answer_tokens,
                         temperature=0.0,

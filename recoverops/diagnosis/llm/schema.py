@@ -4,7 +4,8 @@ already proposed (or none), and a confidence.
 The answer is untrusted like the log it read: a field the schema does not name (a command, a new
 fix, actions, a patch) makes the whole answer invalid, so an LLM that a log talked into "running"
 something is simply not used. The same schema is sent to the server as `response_format`, so a
-server that supports JSON-schema output (llama.cpp, vLLM, OpenAI) is held to it while it writes.
+server that constrains its output to a JSON schema (llama.cpp, vLLM) is held to it while it
+writes; the answer is checked here whatever the server did.
 """
 
 from __future__ import annotations
