@@ -8,8 +8,9 @@ A finder or fixer that fails is logged and skipped; the others go on. A proposal
 does not validate keeps its files and actions and loses the patch, with the reason said.
 
 With an `Advisor` (an LLM is configured, `diagnosis.llm`), the masked root cause and fixes go
-to it with similar `past` incidents: it may rewrite the explanation and choose which of the
-fixes is shown first, nothing more; whatever goes wrong, the diagnosis above stands.
+to it with similar `past` incidents and the lines `changed` since the last passing run (when
+known): it may rewrite the explanation and choose which of the fixes is shown first, nothing
+more; whatever goes wrong, the diagnosis above stands.
 """
 
 from __future__ import annotations
@@ -87,6 +88,7 @@ def diagnose(
     repo: Path | None = None,
     advisor: Advisor | None = None,
     past: Sequence[Mapping[str, Any]] = (),
+    changed: Sequence[str] = (),
     target: str = "",
 ) -> Analysis:
     """`analysis` with its root cause and its best fix proposal (None when no fixer has one);
@@ -103,7 +105,13 @@ def diagnose(
         from recoverops.diagnosis.llm import apply_advice
 
         advice = advisor.advise(
-            analysis, root_cause=masked_cause, fixes=fixes, text=text, past=past, target=target
+            analysis,
+            root_cause=masked_cause,
+            fixes=fixes,
+            text=text,
+            past=past,
+            changed=changed,
+            target=target,
         )
         masked_cause, fix = apply_advice(advice, root_cause=masked_cause, fixes=fixes)
     return replace(analysis, root_cause=masked_cause, fix=fix)

@@ -10,6 +10,8 @@ from dataclasses import replace
 import pytest
 
 from recoverops.analysis import Analysis
+from recoverops.detector import analyze_text
+from recoverops.diagnosis import diagnose
 from tests.connectors.fake_server import closed_port_url
 from tests.llm.scripted_server import Scripted, completion, scripted
 from tests.llm.support import FLAKE8, OOM, advisor, with_llm, without_llm
@@ -150,3 +152,15 @@ def test_the_context_is_cut_to_its_budget() -> None:
     assert any("chunk line" in cut for cut in llm["cut"])
     sent = "".join(m["content"] for m in request["messages"])
     assert len(sent) <= budget * 3
+
+
+def test_the_lines_changed_since_the_last_pass_are_shown_redacted() -> None:
+    text = FLAKE8.read_text()
+    token = plant("github classic")
+    changed = ["+import sys", f"+{token.line}"]
+    with scripted(completion(GOOD)) as server:
+        diagnose(analyze_text(text), text=text, advisor=advisor(server.url), changed=changed)
+        (request,) = server.requests
+    prompt = json.loads(request["messages"][1]["content"])
+    assert prompt["changed_since_last_pass"][0] == "+import sys"
+    assert leaks(token.secret, json.dumps(request)) == []
