@@ -33,6 +33,7 @@ from __future__ import annotations
 import threading
 from typing import Any
 
+from recoverops.analysis import Analysis
 from recoverops.diagnosis.history import TRUNK_WINDOW, RunHistory, history, rerun_fix
 from recoverops.incidents import IncidentStatus, fingerprint
 from recoverops.logs.templates import mask, template_id
@@ -171,6 +172,38 @@ def history_aware(incident: StoredIncident, found: dict[str, Any]) -> dict[str, 
         fix = analysis.get("fix")
         merged["fix"] = rerun_fix(found, fix if isinstance(fix, dict) else None).to_json()
     return merged
+
+
+def past_incidents(store: Store, analysis: Analysis) -> list[dict[str, Any]]:
+    """The incidents with this analysis's failure signature on any target (the same failure
+    recurring on this job, or seen on others), most recently seen first, each with the fix
+    proposed for it: what the optional LLM is shown beside the failure (`diagnosis.llm`).
+    Read before the occurrence is stored, so the failure's own incident is among them when it
+    recurs."""
+    if not analysis.templates:
+        return []
+    targets = store.incident_targets(category=analysis.category, limit=MAX_TARGETS)
+    fingerprints = [fingerprint(target=t, template_ids=analysis.templates) for t in targets]
+    return [
+        {
+            "target": past.target,
+            "status": past.status.value,
+            "occurrences": past.occurrences,
+            "last_seen": past.last_seen.isoformat(),
+            "fix": _fix_summary((past.analysis or {}).get("fix")),
+        }
+        for past in store.incidents_by_fingerprint(fingerprints)[:MAX_LISTED]
+    ]
+
+
+def _fix_summary(fix: object) -> dict[str, Any] | None:
+    if not isinstance(fix, dict):
+        return None
+    return {
+        "kind": fix.get("kind"),
+        "files": list(fix.get("files") or [])[:3],
+        "explanation": str(fix.get("explanation") or "")[:200],
+    }
 
 
 def failure_templates(incident: StoredIncident) -> frozenset[str]:

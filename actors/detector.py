@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
 import redis
@@ -51,11 +51,15 @@ from recoverops.queue import Message, open_queue
 from recoverops.settings import Settings
 from recoverops.store import Store
 
-from .analyzer import analyze_incident
+from .analyzer import analyze_incident, past_incidents
 from .comparison import Comparison, comparison
 from .handles import Handle
+from .jobs import job_identity
 from .log_retry import retry_logs
 from .process import Outcome, process_event
+
+if TYPE_CHECKING:
+    from recoverops.diagnosis.llm import Advisor
 
 logger = logging.getLogger("recoverops.actors")
 
@@ -120,6 +124,13 @@ class Detector:
             base=config.idle_wait,
             ceiling=max(config.idle_wait, config.max_backoff),
         )
+        # The optional LLM of the diagnosis (`diagnosis.llm`): on when RECOVEROPS_LLM_BASE_URL is
+        # set; its answers are kept in the store, so every detector reuses them.
+        self._advisor: Advisor | None = None
+        if settings.llm_base_url is not None:
+            from recoverops.diagnosis.llm import Advisor
+
+            self._advisor = Advisor.from_settings(settings, store=self._store)
         self._refine: Callable[[Analysis], Analysis] | None = None
         if config.classifier is not None:
             # Imported only here: a pool without a classifier need not load Serve's client.
@@ -302,21 +313,35 @@ class Detector:
                 "%s: comparing event %s with its passing run failed", self.consumer, event_id
             )
             against = Comparison()
-        analysis = self._analyze_log(text, against=against)
+        analysis = self._analyze_log(text, against=against, target=self._target(event_id))
         self._at("analyzed", event_id)
         return analysis
 
-    def _analyze_log(self, text: str, *, against: Comparison | None = None) -> Analysis:
+    def _target(self, event_id: int) -> str:
+        """The event's job or resource, which keys the LLM's cached answers ("" without one)."""
+        if self._advisor is None:
+            return ""
+        event = self._store.get_event(event_id)
+        return "" if event is None else job_identity(event).target
+
+    def _analyze_log(
+        self, text: str, *, against: Comparison | None = None, target: str = ""
+    ) -> Analysis:
         passing = None if against is None else against.passing_text
         analysis = analyze_text(text, window_lines=self._window, passing_text=passing)
         if self._refine is not None:  # falls back to the rules' analysis by itself
             analysis = self._refine(analysis)
-        # Root cause and fix, kept in the stored JSON; what changed against the passing run.
+        # Root cause and fix, kept in the stored JSON; what changed against the passing run;
+        # with an LLM, shown the similar past incidents and their fixes, as the analyzer sees them.
+        past = () if self._advisor is None else past_incidents(self._store, analysis)
         return diagnose(
             analysis,
             text=text,
             passing_text=passing,
             changed_files=None if against is None else against.changed_files,
+            advisor=self._advisor,
+            past=past,
+            target=target,
         )
 
     def rewire(

@@ -162,10 +162,41 @@ class Settings(BaseSettings):
 
     llm_base_url: str | None = Field(
         default=None,
-        description="An OpenAI-compatible server for root-cause analysis (not used yet).",
+        description="An OpenAI-compatible server (`http://HOST:PORT/v1`) that writes the root "
+        "cause's explanation and chooses among the typed fixes already proposed; it sees only "
+        "the redacted context and can add no fix or command. Unset: no LLM (the diagnosis "
+        "without one is complete on its own). Setting it turns the LLM on for the running "
+        "system and for `recoverops analyze` (`--no-llm` skips it for one run).",
     )
-    llm_model: str | None = Field(default=None, description="The model that server should use.")
+    llm_model: str | None = Field(
+        default=None,
+        description="The model that server should use (unset: `default`, which a server with "
+        "one model, such as llama.cpp's, ignores).",
+    )
     llm_api_key: SecretStr | None = Field(default=None, description="Its API key.")
+    llm_timeout_s: float = Field(
+        default=20.0,
+        gt=0.0,
+        description="How long one request to the LLM may take, seconds; then it is tried again "
+        "or the diagnosis without the LLM stands.",
+    )
+    llm_retries: int = Field(
+        default=1,
+        ge=0,
+        description="Further tries of a request that timed out, could not connect or got a "
+        "server error (429 or 5xx); an answer that fails the schema is not asked again.",
+    )
+    llm_context_tokens: int = Field(
+        default=1500,
+        ge=200,
+        description="The budget of the context sent to the LLM, in tokens (counted as 3 "
+        "characters each): the failure chunk is cut first, then the past incidents.",
+    )
+    llm_answer_tokens: int = Field(
+        default=300,
+        ge=50,
+        description="The most tokens the LLM may answer with (its `max_tokens`).",
+    )
 
     github_token: SecretStr | None = Field(
         default=None,

@@ -52,6 +52,9 @@ class RootCause:
     # Against the last passing run of the same job: the failing log's new lines
     # (`recoverops.logs.what_changed`) and the failing commit's changed files, when known.
     what_changed: dict[str, Any] | None = None
+    # Whether an LLM wrote the explanation and chose the fix (`diagnosis.llm`): {"used": true,
+    # ...} or {"used": false, "reason": ...}; None when no LLM is configured.
+    llm: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -63,6 +66,8 @@ class RootCause:
             out["history"] = self.history
         if self.what_changed is not None:
             out["what_changed"] = self.what_changed
+        if self.llm is not None:
+            out["llm"] = self.llm
         return out
 
 

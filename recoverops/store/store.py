@@ -27,6 +27,7 @@ from recoverops.store import (
     history,
     incident_pages,
     incidents,
+    llm_answers,
     log_retries,
     outbox,
     positions,
@@ -495,6 +496,18 @@ class Store:
     def mark_dead_letter_replayed(self, dead_letter_id: int) -> bool:
         with self.transaction() as session:
             return dead_letters.mark_replayed(session, dead_letter_id, at=self._clock())
+
+    # LLM answers
+
+    def llm_answer(self, key: str) -> str | None:
+        """The LLM's checked answer kept under `key` (JSON), or None."""
+        with self.transaction() as session:
+            return llm_answers.get(session, key)
+
+    def save_llm_answer(self, key: str, *, model: str, answer: str) -> None:
+        """Keep the LLM's checked `answer` (JSON) under `key`; the first one kept stays."""
+        with self.transaction() as session:
+            llm_answers.save(session, key=key, model=model, answer=answer, at=self._clock())
 
     # Source positions
 

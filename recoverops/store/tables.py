@@ -313,3 +313,16 @@ class CiRunRow(Base):
     finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     __table_args__ = (Index("ix_ci_runs_target_finished_at", "target", "finished_at"),)
+
+
+class LlmAnswerRow(Base):
+    """An LLM's checked answer for one failure (migration 0014), so that a recurring failure is
+    answered from here: `key` is the failure's fingerprint with the model and the fixes offered
+    (`diagnosis.llm.cache`), `answer` the answer's JSON as the schema accepted it."""
+
+    __tablename__ = "llm_answers"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(255))
+    answer: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

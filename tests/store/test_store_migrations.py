@@ -38,8 +38,9 @@ TABLES = {
     "anomaly_templates",
     "deploys",
     "ci_runs",
+    "llm_answers",
 }
-HEAD = "0013"
+HEAD = "0014"
 
 
 def test_upgrade_from_empty_creates_every_table(store_settings: Settings) -> None:
