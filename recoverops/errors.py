@@ -14,6 +14,7 @@
     ├── MalformedPayload          a webhook body is not what its headers announce (serve.webhooks)
     ├── PatchError                a diff does not parse or apply (diagnosis.patch)
     ├── Rejection                 a request the HTTP layer refuses, with its status (serve.errors)
+    ├── AuthenticationError       a bearer token is missing or cannot be trusted (recoverops.auth)
     ├── NoAnswer                  the local champion copy cannot answer: ask MLflow
     ├── DatasetError              a training corpus is not in a known layout (training.datasets)
     └── ActionError               a remediation action cannot be planned or do what was asked
@@ -65,6 +66,16 @@ class InvalidCursorError(RecoverOpsError):
 
 class NotFoundError(RecoverOpsError, LookupError):
     """The store holds no record with that id; the HTTP layer answers 404."""
+
+
+class AuthenticationError(RecoverOpsError):
+    """A bearer token is missing, malformed, expired or not signed by a trusted key; the HTTP
+    layer answers 401 (503 when the issuer's keys cannot be fetched). `reason` is a short fixed
+    code (a metrics label, an audit field), the message says why in one line."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class ActionError(RecoverOpsError):
