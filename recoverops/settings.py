@@ -111,7 +111,8 @@ def _read_secret_file(path: Path) -> str:
     try:
         text = path.read_text("utf-8")
     except (OSError, UnicodeDecodeError) as error:
-        raise ValueError(f"cannot read {path}: {getattr(error, 'strerror', None) or error}") from None
+        why = getattr(error, "strerror", None) or error
+        raise ValueError(f"cannot read {path}: {why}") from None
     # A mounted secret often ends with a newline its writer added; it is not part of it.
     return text.rstrip("\r\n")
 

@@ -112,7 +112,8 @@ def authorize(request: Request, services: ServicesDep) -> Principal:
     except AuthenticationError as error:
         status = _STATUS_OF_REASON.get(error.reason, UNAUTHORIZED)
         headers = {"WWW-Authenticate": _challenge(error)} if status == UNAUTHORIZED else None
-        raise _denied(services, request, ANONYMOUS, status, error.reason, str(error), headers)
+        denied = _denied(services, request, ANONYMOUS, status, error.reason, str(error), headers)
+        raise denied from None
     who = principal.subject
     if rule is None:
         log.error("%s %s has no rule in serve/access.py: refused to everyone", method, route)
@@ -120,9 +121,7 @@ def authorize(request: Request, services: ServicesDep) -> Principal:
             services, request, who, FORBIDDEN, "no_access_rule", f"{method} {route} has no rule"
         )
     if principal.role is None:
-        raise _denied(
-            services, request, who, FORBIDDEN, "no_role", f"{who} has no RecoverOps role"
-        )
+        raise _denied(services, request, who, FORBIDDEN, "no_role", f"{who} has no RecoverOps role")
     if not principal.role.allows(rule):
         raise _denied(
             services,

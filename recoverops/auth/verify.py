@@ -125,7 +125,9 @@ class Authenticator:
         try:
             key = jwt.PyJWK(dict(jwk), algorithm=algorithm)
         except jwt.PyJWKError as error:
-            raise AuthenticationError("unknown_key", f"the issuer's key is unusable: {error}")
+            raise AuthenticationError(
+                "unknown_key", f"the issuer's key is unusable: {error}"
+            ) from None
         claims = _decode(token, key, algorithm, self._issuer, self._audience)
         return Principal(subject=claims["sub"], role=Role.highest(self._roles(claims)))
 
@@ -180,9 +182,7 @@ def _decode(
     except jwt.ImmatureSignatureError:
         raise AuthenticationError("not_yet_valid", "the token is not valid yet") from None
     except jwt.InvalidIssuerError:
-        raise AuthenticationError(
-            "wrong_issuer", f"the token's issuer is not {issuer!r}"
-        ) from None
+        raise AuthenticationError("wrong_issuer", f"the token's issuer is not {issuer!r}") from None
     except jwt.InvalidAudienceError:
         raise AuthenticationError(
             "wrong_audience", f"the token is not meant for this API (audience {audience!r})"

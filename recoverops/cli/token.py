@@ -49,7 +49,7 @@ def register(commands: Any) -> None:
         help="print a token for the API, signed with RECOVEROPS_AUTH_SECRET",
         description=(
             "Print a bearer token (a JWT signed with RECOVEROPS_AUTH_SECRET) that the API\n"
-            "accepts until it expires: `curl -H \"Authorization: Bearer $TOKEN\" …`. Roles:\n"
+            'accepts until it expires: `curl -H "Authorization: Bearer $TOKEN" …`. Roles:\n'
             "viewer reads; operator also approves and rejects actions and gives feedback;\n"
             "admin also changes policy and settings.\n\n"
             "Exit codes: 0 printed, 2 a bad argument, 3 no (valid) signing secret."

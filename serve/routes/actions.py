@@ -18,7 +18,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from recoverops.errors import ActionStateError, NotFoundError
 from recoverops.remediation.clients import Clients
@@ -38,14 +38,13 @@ MAX_NOTE_CHARS = 4_000
 
 router = APIRouter(prefix="/actions", tags=["actions"])
 
-Operator = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-
 
 class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    operator: Operator | None = Field(
+    operator: str | None = Field(
         default=None,
+        max_length=255,
         deprecated=True,
         description="Ignored: the answer is recorded as the bearer token's subject. Accepted "
         "until the next release so that older clients keep working.",

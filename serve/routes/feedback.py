@@ -9,14 +9,13 @@ body's `operator` is still accepted, and ignored, for one release (deprecated).
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     model_validator,
 )
@@ -35,8 +34,6 @@ MAX_NOTE_CHARS = 4_000
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
-Operator = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-
 
 class FeedbackIn(BaseModel):
     """At least one of `category` and `fix_outcome`; who gives them is the token's subject."""
@@ -49,8 +46,9 @@ class FeedbackIn(BaseModel):
     fix_outcome: Literal["worked", "failed"] | None = Field(
         default=None, description="Whether the proposed or applied fix worked"
     )
-    operator: Operator | None = Field(
+    operator: str | None = Field(
         default=None,
+        max_length=255,
         deprecated=True,
         description="Ignored: the feedback is recorded as the bearer token's subject. Accepted "
         "until the next release so that older clients keep working.",
