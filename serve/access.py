@@ -17,13 +17,13 @@ the API's documentation.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Final, Literal
 
 from fastapi import Depends, FastAPI, Request
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 from sqlalchemy.exc import SQLAlchemyError
-from starlette.routing import BaseRoute, Mount, Route
+from starlette.routing import Mount, Route
 
 from recoverops.auth import Principal, Role
 from recoverops.errors import AuthenticationError
@@ -79,25 +79,35 @@ def rule_for(method: str, path: str) -> Rule | None:
     return None
 
 
-def route_keys(route: BaseRoute) -> list[tuple[str, str]]:
-    """(method, path template) of what `route` answers; a mounted app: GET under its path."""
-    if isinstance(route, APIRoute | Route):
-        return [(method, route.path) for method in sorted(route.methods or ()) if method != "HEAD"]
-    if isinstance(route, Mount):
-        return [("GET", f"{route.path}/*")]
-    return []
+def route_keys(app: FastAPI) -> list[tuple[str, str]]:
+    """(method, path template) of everything the app answers, the included routers' routes
+    too; a mounted app (the docs' assets) as GET under its path."""
+    return [(method, path) for method, path, _ in _answered(app)]
 
 
 def unruled(app: FastAPI) -> list[str]:
     """The app's routes that have no rule, or that bypass `authorize` without being public."""
     missing = []
-    for route in app.routes:
-        checked = isinstance(route, APIRoute)  # only these run the app's dependencies
-        for method, path in route_keys(route):
-            rule = rule_for(method, path)
-            if rule is None or (not checked and rule != PUBLIC):
-                missing.append(f"{method} {path}")
+    for method, path, checked in _answered(app):
+        rule = rule_for(method, path)
+        if rule is None or (not checked and rule != PUBLIC):
+            missing.append(f"{method} {path}")
     return missing
+
+
+def _answered(app: FastAPI) -> Iterator[tuple[str, str, bool]]:
+    """(method, path, whether `authorize` runs on it): only FastAPI's own routes run the app's
+    dependencies, not a plain Starlette route or a mounted app."""
+    for context in iter_route_contexts(app.routes):
+        route, path = context.original_route, context.path
+        if path is None:
+            continue
+        if isinstance(route, Mount):
+            yield "GET", f"{path}/*", False
+        elif isinstance(route, Route):
+            for method in sorted(route.methods or ()):
+                if method != "HEAD":  # Starlette adds it to every GET route
+                    yield method, path, isinstance(route, APIRoute)
 
 
 def authorize(request: Request, services: ServicesDep) -> Principal:
