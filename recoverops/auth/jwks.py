@@ -52,7 +52,8 @@ class JwksCache:
             if self._fetched_at is None or now - self._fetched_at >= self._max_age_s:
                 self._refresh(now)
             found = self._lookup(kid)
-            if found is None and now - (self._fetched_at or now) >= self._min_refresh_s:
+            fetched_at = now if self._fetched_at is None else self._fetched_at
+            if found is None and now - fetched_at >= self._min_refresh_s:
                 self._refresh(now)  # a key the issuer added since we last looked
                 found = self._lookup(kid)
         if found is None:
