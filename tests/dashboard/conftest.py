@@ -86,7 +86,10 @@ class LiveApi:
 
 @pytest.fixture
 def live_api(tmp_path: Path) -> Iterator[LiveApi]:
-    settings = with_secrets(Settings(home=tmp_path / "home", database_url=None, redis_url=None))
+    # The dashboard reads the API without a token yet: sign-in off, as on a development machine.
+    settings = with_secrets(
+        Settings(home=tmp_path / "home", database_url=None, redis_url=None)
+    ).model_copy(update={"env": "development", "auth_secret": None})
     store = Store.open(settings)
     app = create_app(settings, store=store, queue=OutboxQueue(store, name="events"))
     listening = socket.socket()
