@@ -42,7 +42,8 @@ def call(client: TestClient, method: str, path: str, headers: dict[str, str]) ->
 
 
 def every_route(app: FastAPI) -> list[tuple[str, str]]:
-    return route_keys(app)
+    keys: list[tuple[str, str]] = route_keys(app)
+    return keys
 
 
 def test_every_route_has_a_rule(sqlite_backend: Backend) -> None:
@@ -93,7 +94,7 @@ def test_the_roles_are_ordered_as_the_issue_says() -> None:
 def test_a_route_added_without_a_rule_is_detected_and_refused_to_everyone(
     sqlite_backend: Backend,
 ) -> None:
-    app = create_app(sqlite_backend.settings, store=sqlite_backend.store)
+    app: FastAPI = create_app(sqlite_backend.settings, store=sqlite_backend.store)
 
     @app.post("/incidents/{incident_id}/fixes/{n}/pull-request")
     def open_pull_request(incident_id: int, n: int) -> dict[str, int]:

@@ -120,7 +120,7 @@ def claims(**changes: Any) -> dict[str, Any]:
         (jwt.encode(claims(iss="someone-else"), AUTH_SECRET, algorithm=ALGORITHM), "wrong_issuer"),
         (jwt.encode(claims(aud="another-api"), AUTH_SECRET, algorithm=ALGORITHM), "wrong_audience"),
         (jwt.encode(claims(), "a different secret of 32 bytes or more", "HS256"), "bad_signature"),
-        (jwt.encode(claims(), None, algorithm="none"), "alg_not_allowed"),
+        (jwt.encode(claims(), "", algorithm="none"), "alg_not_allowed"),
         (jwt.encode(claims(), AUTH_SECRET + "!" * 32, algorithm="HS512"), "alg_not_allowed"),
         (jwt.encode(claims(exp=None), AUTH_SECRET, algorithm=ALGORITHM), "missing_claim"),
         (jwt.encode(claims(sub=None), AUTH_SECRET, algorithm=ALGORITHM), "missing_claim"),

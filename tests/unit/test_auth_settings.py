@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 
 from recoverops.auth import Authenticator, AuthMode, configuration_problem
 from recoverops.auth.local import parse_ttl
@@ -55,7 +55,9 @@ def test_every_secret_refuses_empty_and_placeholder_values(name: str) -> None:
 
 
 def test_in_development_a_short_or_placeholder_secret_is_allowed() -> None:
-    settings = Settings(env="development", auth_secret="changeme", github_webhook_secret="")
+    settings = Settings(
+        env="development", auth_secret=SecretStr("changeme"), github_webhook_secret=SecretStr("")
+    )
     assert settings.auth_signing_secret is not None
     assert settings.auth_signing_secret.get_secret_value() == "changeme"
 
@@ -93,11 +95,11 @@ def test_an_issuer_needs_its_audience_and_the_other_way_round() -> None:
 
 
 def test_the_mode_follows_the_settings() -> None:
-    assert Authenticator(Settings(auth_secret=GOOD)).mode is AuthMode.JWT
+    assert Authenticator(Settings(auth_secret=SecretStr(GOOD))).mode is AuthMode.JWT
     assert Authenticator(Settings(env="development")).mode is AuthMode.DISABLED
     assert Authenticator(Settings()).mode is AuthMode.UNCONFIGURED
     assert configuration_problem(Settings(env="development")) is None
-    assert configuration_problem(Settings(auth_secret=GOOD)) is None
+    assert configuration_problem(Settings(auth_secret=SecretStr(GOOD))) is None
     problem = configuration_problem(Settings())
     assert problem is not None and "RECOVEROPS_AUTH_SECRET" in problem
 
