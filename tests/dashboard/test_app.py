@@ -158,8 +158,9 @@ def test_feedback_corrects_the_category_and_shows_on_the_timeline(
     assert any("recorded" in message.value for message in at.success)
     timeline = at.dataframe[1].value
     assert list(timeline["stage"])[-1] == "feedback"
+    # The typed name is ignored: the API records the token's subject (`development`: sign-in off).
     assert list(timeline["detail"])[-1] == (
-        f"alice corrected {seeded.category.value} to build.lint, fix worked: "
+        f"development corrected {seeded.category.value} to build.lint, fix worked: "
         "a checkstyle rule, not a test"
     )
     [labelled] = live_api.store.labelled_incidents()
