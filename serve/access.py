@@ -183,3 +183,35 @@ def _denied(
     except SQLAlchemyError:
         log.exception("cannot audit the refusal of %s %s to %s", request.method, route, who)
     return Rejection(status, reason, detail, headers=headers)
+
+
+BEARER_SCHEME = "bearer"
+
+
+def document_rules(app: FastAPI) -> None:
+    """OpenAPI says which routes need a token and which role: /docs then has its Authorize
+    button, and each operation names its role."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        components = schema.setdefault("components", {})
+        components.setdefault("securitySchemes", {})[BEARER_SCHEME] = {
+            "type": "http",
+            "scheme": "bearer",
+            "bearerFormat": "JWT",
+        }
+        for path, operations in schema.get("paths", {}).items():
+            for method, operation in operations.items():
+                rule = rule_for(method.upper(), path)
+                if isinstance(rule, Role):
+                    operation["security"] = [{BEARER_SCHEME: []}]
+                    needs = f"Needs a bearer token with the `{rule.value}` role or higher."
+                    described = operation.get("description")
+                    operation["description"] = f"{described}\n\n{needs}" if described else needs
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

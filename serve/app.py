@@ -31,7 +31,7 @@ from recoverops.queue import Queue
 from recoverops.settings import MIB, Settings
 from recoverops.store import Store
 
-from .access import authorize, unruled
+from .access import authorize, document_rules, unruled
 from .docs import install_docs
 from .errors import install_handlers
 from .metrics import LatencyMiddleware, Metrics, incident_counts, store_stage_times
@@ -110,6 +110,7 @@ def create_app(
     app.state.services = services
     for router in ROUTERS:
         app.include_router(router)
+    document_rules(app)
     for route in unruled(app):
         log.error("%s has no rule in serve/access.py: it refuses everyone", route)
     if services.auth.mode is AuthMode.DISABLED:

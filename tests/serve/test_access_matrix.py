@@ -194,3 +194,18 @@ def _reason(response: Response) -> str | None:
     except (ValueError, AttributeError):
         return None
     return reason if isinstance(reason, str) else None
+
+
+def test_openapi_names_the_bearer_scheme_and_each_operations_role(sqlite_backend: Backend) -> None:
+    with sqlite_backend.client(headers={}) as client:
+        schema = client.get("/openapi.json").json()
+    assert schema["components"]["securitySchemes"]["bearer"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+    }
+    approve = schema["paths"]["/actions/{action_id}/approve"]["post"]
+    assert approve["security"] == [{"bearer": []}]
+    assert approve["description"].endswith("with the `operator` role or higher.")
+    assert "security" not in schema["paths"]["/webhooks/github"]["post"]
+    assert "security" not in schema["paths"]["/healthz"]["get"]

@@ -12,6 +12,7 @@ from pydantic import SecretStr, ValidationError
 
 from recoverops.auth import Authenticator, AuthMode, configuration_problem
 from recoverops.auth.local import parse_ttl
+from recoverops.cli.common import check_sign_in
 from recoverops.settings import Settings, problems
 
 GOOD = "0123456789abcdef0123456789abcdef"
@@ -115,3 +116,16 @@ def test_a_ttl_is_a_number_and_a_unit(text: str, seconds: int) -> None:
 def test_a_ttl_that_is_not_one_is_refused(text: str) -> None:
     with pytest.raises(ValueError):
         parse_ttl(text)
+
+
+def test_serving_commands_say_in_one_line_that_sign_in_is_off_in_development(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert check_sign_in(Settings(env="development")) is True
+    [line] = capsys.readouterr().err.splitlines()
+    assert line.startswith("recoverops: sign-in: disabled (RECOVEROPS_ENV=development")
+    assert check_sign_in(Settings(auth_secret=SecretStr(GOOD))) is True
+    assert capsys.readouterr().err == ""
+    assert check_sign_in(Settings()) is False
+    [refused] = capsys.readouterr().err.splitlines()
+    assert refused.startswith("recoverops: invalid setting: no way to check a token")
