@@ -9,6 +9,8 @@ Adding a route? Add its line here, "METHOD /path/{param}" exactly as the route d
 
     "POST /incidents/{incident_id}/fixes/{n}/pull-request": Role.OPERATOR,
 
+(A route's handler that wants to know who asks takes `principal: PrincipalDep`.)
+
 Roles are ordered (viewer < operator < admin): a rule names the lowest role allowed.
 `PUBLIC` routes take no token: the webhooks, which check their own signatures, /healthz, and
 the API's documentation.
@@ -52,6 +54,7 @@ RULES: Mapping[str, Rule] = {
     "POST /incidents/{incident_id}/feedback": Role.OPERATOR,
     "POST /actions/{action_id}/approve": Role.OPERATOR,
     "POST /actions/{action_id}/reject": Role.OPERATOR,
+    "POST /incidents/{incident_id}/fixes/{n}/pull-request": Role.OPERATOR,
     # No token: signed by their senders, or harmless
     "POST /webhooks/*": PUBLIC,
     "GET /healthz": PUBLIC,

@@ -85,6 +85,7 @@ def test_the_roles_are_ordered_as_the_issue_says() -> None:
     assert rule_for("GET", "/incidents") is Role.VIEWER
     assert rule_for("POST", "/actions/{action_id}/approve") is Role.OPERATOR
     assert rule_for("POST", "/incidents/{incident_id}/feedback") is Role.OPERATOR
+    assert rule_for("POST", "/incidents/{incident_id}/fixes/{n}/pull-request") is Role.OPERATOR
     assert rule_for("POST", "/webhooks/aws") == PUBLIC  # every webhook, present and future
     assert rule_for("GET", "/healthz") == PUBLIC
     assert Role.ADMIN.allows(Role.OPERATOR) and Role.OPERATOR.allows(Role.VIEWER)
@@ -96,22 +97,22 @@ def test_a_route_added_without_a_rule_is_detected_and_refused_to_everyone(
 ) -> None:
     app: FastAPI = create_app(sqlite_backend.settings, store=sqlite_backend.store)
 
-    @app.post("/incidents/{incident_id}/fixes/{n}/pull-request")
-    def open_pull_request(incident_id: int, n: int) -> dict[str, int]:
+    @app.post("/incidents/{incident_id}/escalations/{n}")
+    def escalate(incident_id: int, n: int) -> dict[str, int]:
         return {"incident_id": incident_id, "n": n}
 
     # A plain Starlette route runs no dependency: it is flagged unless its rule is PUBLIC.
     app.router.routes.append(Route("/raw", lambda _: PlainTextResponse("open"), methods=["GET"]))
 
     assert unruled(app) == [
-        "POST /incidents/{incident_id}/fixes/{n}/pull-request",
+        "POST /incidents/{incident_id}/escalations/{n}",
         "GET /raw",
     ]
     with TestClient(app) as client:
-        answer = client.post("/incidents/1/fixes/2/pull-request", headers=bearer(Role.ADMIN))
+        answer = client.post("/incidents/1/escalations/2", headers=bearer(Role.ADMIN))
     assert answer.status_code == 403
     assert answer.json() == {
-        "detail": "POST /incidents/{incident_id}/fixes/{n}/pull-request has no rule",
+        "detail": "POST /incidents/{incident_id}/escalations/{n} has no rule",
         "reason": "no_access_rule",
     }
 
