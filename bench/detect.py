@@ -19,6 +19,7 @@ import http.server
 import json
 import os
 import re
+import secrets
 import signal
 import statistics
 import subprocess
@@ -28,16 +29,25 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from recoverops.auth import Role
+from recoverops.auth.local import create_token
+
 ROOT = Path(__file__).resolve().parents[1]
 PAYLOAD = ROOT / "tests/fixtures/webhooks/github/workflow_job"
 LOG = (ROOT / "tests/fixtures/cases/github-uv-python-downloads-dns-error/log.txt").read_bytes()
 SECRET = "bench secret"
+# The system signs in like a deployment: the bench reads incidents and metrics as a viewer.
+AUTH_SECRET = secrets.token_hex(32)
+VIEWER = {
+    "Authorization": "Bearer "
+    + create_token(AUTH_SECRET, role=Role.VIEWER, subject="bench", ttl=timedelta(hours=6))
+}
 _JOB_LOGS = re.compile(r"^/repos/[^/]+/[^/]+/actions/jobs/\d+/logs$")
 
 
@@ -81,6 +91,7 @@ def system(home: Path, github_url: str, port: int) -> Iterator[tuple[str, subpro
         "RECOVEROPS_GITHUB_WEBHOOK_SECRET": SECRET,
         "RECOVEROPS_GITHUB_API_URL": github_url,
         "RECOVEROPS_GITHUB_TOKEN": "ghp_bench",
+        "RECOVEROPS_AUTH_SECRET": AUTH_SECRET,
     }
     argv = [sys.executable, "-m", "recoverops.cli.main", "up", "--port", str(port)]
     up = subprocess.Popen([*argv, "--dashboard-port", "0"], env=env, stderr=subprocess.DEVNULL)
@@ -153,7 +164,7 @@ WARM_UP = 5
 def analyzed_times(url: str, batch: str, expected: int, timeout: float) -> dict[str, float]:
     """When each incident of the batch reached `analyzed` (its timeline), by job name."""
     deadline = time.monotonic() + timeout
-    with httpx.Client(base_url=url, timeout=60) as http:
+    with httpx.Client(base_url=url, timeout=60, headers=VIEWER) as http:
         while True:
             found: dict[str, int] = {}
             cursor = None
@@ -183,7 +194,7 @@ def analyzed_times(url: str, batch: str, expected: int, timeout: float) -> dict[
 
 def stage_latencies(url: str) -> dict[str, dict[str, float]]:
     """The system's own stage latency quantiles, from GET /metrics: {stage: {quantile: s}}."""
-    text = httpx.get(f"{url}/metrics", timeout=30).text
+    text = httpx.get(f"{url}/metrics", headers=VIEWER, timeout=30).text
     found: dict[str, dict[str, float]] = {}
     for family in text_string_to_metric_families(text):
         if family.name != "recoverops_stage_latency_seconds":

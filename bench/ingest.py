@@ -15,6 +15,7 @@ import hashlib
 import hmac
 import json
 import os
+import secrets
 import signal
 import statistics
 import subprocess
@@ -55,6 +56,8 @@ ray.shutdown()
 def server(kind: str, port: int, home: Path, replicas: int = 1) -> Iterator[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECOVEROPS_")}
     env |= {"RECOVEROPS_HOME": str(home), "RECOVEROPS_GITHUB_WEBHOOK_SECRET": SECRET}
+    # The webhooks take no token, but `recoverops api` starts only with sign-in configured.
+    env["RECOVEROPS_AUTH_SECRET"] = secrets.token_hex(32)
     env["RAY_AUTH_MODE"] = "disabled"
     if kind == "uvicorn":
         argv = [sys.executable, "-m", "recoverops.cli.main", "api", "--port", str(port)]

@@ -18,6 +18,7 @@
     ├── LlmUnavailable            no usable completion from the LLM server (diagnosis.llm.client)
     ├── InvalidAnswer             the LLM's answer breaks its schema (diagnosis.llm.schema)
     ├── Rejection                 a request the HTTP layer refuses, with its status (serve.errors)
+    ├── AuthenticationError       a bearer token is missing or cannot be trusted (recoverops.auth)
     ├── NoAnswer                  the local champion copy cannot answer: ask MLflow
     ├── DatasetError              a training corpus is not in a known layout (training.datasets)
     ├── ActionError               a remediation action cannot be planned or do what was asked
@@ -74,6 +75,16 @@ class InvalidCursorError(RecoverOpsError):
 
 class NotFoundError(RecoverOpsError, LookupError):
     """The store holds no record with that id; the HTTP layer answers 404."""
+
+
+class AuthenticationError(RecoverOpsError):
+    """A bearer token is missing, malformed, expired or not signed by a trusted key; the HTTP
+    layer answers 401 (503 when the issuer's keys cannot be fetched). `reason` is a short fixed
+    code (a metrics label, an audit field), the message says why in one line."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 class ActionError(RecoverOpsError):

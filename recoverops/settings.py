@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    Field,
+    SecretStr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
@@ -40,6 +47,79 @@ _DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg", "postgres")
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
 _LOG_GROUP = re.compile(r"[\w\-/.#]{1,512}")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
+
+
+# Values people leave in a secret's place; compared with letters and digits only, lower case.
+_PLACEHOLDERS = frozenset(
+    {
+        "changeme",
+        "changeit",
+        "replaceme",
+        "secret",
+        "password",
+        "passwd",
+        "token",
+        "apikey",
+        "xxx",
+        "todo",
+        "tbd",
+        "fixme",
+        "none",
+        "null",
+        "default",
+        "example",
+        "placeholder",
+        "dummy",
+        "test",
+        "mysecret",
+        "yoursecret",
+        "secretkey",
+        "insecure",
+    }
+)
+# HS256's key should be as long as its hash (RFC 7518 §3.2).
+MIN_SIGNING_SECRET_BYTES = 32
+SECRET_FIELDS = (
+    "llm_api_key",
+    "github_token",
+    "github_webhook_secret",
+    "gitlab_token",
+    "gitlab_webhook_token",
+    "jenkins_token",
+    "jenkins_webhook_token",
+    "auth_secret",
+    "dashboard_token",
+)
+
+
+def secret_refusal(value: str) -> str | None:
+    """Why `value` cannot be a secret outside development (empty, a placeholder), or None."""
+    if not value.strip():
+        return "is empty: give the real secret, or unset the variable"
+    letters = re.sub(r"[^a-z0-9]", "", value.lower())
+    if letters in _PLACEHOLDERS or "changeme" in letters or "replaceme" in letters:
+        return "is a placeholder, not a secret"
+    if len(set(value.strip())) == 1 and len(value.strip()) >= 3:
+        return "is one character repeated, not a secret"
+    return None
+
+
+def _check_signing_secret(value: str) -> None:
+    if len(value.encode()) < MIN_SIGNING_SECRET_BYTES:
+        raise ValueError(
+            f"is shorter than {MIN_SIGNING_SECRET_BYTES} bytes, too short to sign tokens with "
+            "HS256 (`openssl rand -hex 32` makes one)"
+        )
+
+
+def _read_secret_file(path: Path) -> str:
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        why = getattr(error, "strerror", None) or error
+        raise ValueError(f"cannot read {path}: {why}") from None
+    # A mounted secret often ends with a newline its writer added; it is not part of it.
+    return text.rstrip("\r\n")
 
 
 class Settings(BaseSettings):
@@ -249,6 +329,49 @@ class Settings(BaseSettings):
         description="The author (`Name <email>`) of the commits that carry a fix to a pull or "
         "merge request branch.",
     )
+    auth_secret: SecretStr | None = Field(
+        default=None,
+        description="Signs and checks the tokens `recoverops token create` makes (HS256, at "
+        "least 32 bytes; `openssl rand -hex 32` makes one). Set this or "
+        "RECOVEROPS_AUTH_SECRET_FILE, or an OIDC issuer, or both: outside development, the "
+        "API refuses to start with no way to check a token.",
+    )
+    auth_secret_file: Path | None = Field(
+        default=None,
+        description="A file holding the token-signing secret (a mounted Kubernetes or Docker "
+        "secret); its one line is read at start. Instead of RECOVEROPS_AUTH_SECRET.",
+    )
+    oidc_issuer: str | None = Field(
+        default=None,
+        description="An OpenID Connect issuer whose tokens the API accepts (its `iss`, e.g. "
+        "`https://login.example.com/realms/ops`); its signing keys come from its discovery "
+        "document's `jwks_uri` unless RECOVEROPS_OIDC_JWKS_URL is set. Needs "
+        "RECOVEROPS_OIDC_AUDIENCE.",
+    )
+    oidc_audience: str | None = Field(
+        default=None,
+        description="The `aud` the issuer's tokens must carry for RecoverOps (the client id "
+        "registered for it).",
+    )
+    oidc_jwks_url: str | None = Field(
+        default=None,
+        description="The issuer's JWKS document, when it is not (or should not be) found "
+        "through `ISSUER/.well-known/openid-configuration`.",
+    )
+    oidc_role_claim: str = Field(
+        default="roles,role",
+        min_length=1,
+        description="The claims that carry a token's RecoverOps role, tried in order (separated "
+        "by `,`; a dotted name such as `realm_access.roles` reads a nested claim). A claim is a "
+        "role name or a list of names: `viewer`, `operator`, `admin`; the highest wins.",
+    )
+    oidc_jwks_cache_s: float = Field(
+        default=3600.0,
+        gt=0.0,
+        description="How long the issuer's keys are kept before they are fetched again, "
+        "seconds; a token signed by a key not seen yet (`kid`) fetches them at once, at most "
+        "every 10 s.",
+    )
     dashboard_api_url: str = Field(
         default="http://127.0.0.1:8000",
         description="The API the dashboard reads (`recoverops up` sets it to the API it "
@@ -375,6 +498,10 @@ class Settings(BaseSettings):
         "aws_sns_dev_cert_host",
         "llm_model",
         "tracing_endpoint",
+        "auth_secret_file",
+        "oidc_issuer",
+        "oidc_audience",
+        "oidc_jwks_url",
         mode="before",
     )
     @classmethod
@@ -490,6 +617,8 @@ class Settings(BaseSettings):
         "tracing_endpoint",
         "dashboard_api_url",
         "public_url",
+        "oidc_issuer",
+        "oidc_jwks_url",
     )
     @classmethod
     def _web_url(cls, value: str | None) -> str | None:
@@ -500,9 +629,68 @@ class Settings(BaseSettings):
             raise ValueError("not a web address: expected http(s)://HOST[:PORT][/PATH]")
         return value
 
+    @field_validator(*SECRET_FIELDS)
+    @classmethod
+    def _real_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None and info.data.get("env") != "development":
+            refused = secret_refusal(value.get_secret_value())
+            if refused is not None:
+                raise ValueError(refused)
+        return value
+
+    @field_validator("auth_secret")
+    @classmethod
+    def _signing_secret(cls, value: SecretStr | None, info: ValidationInfo) -> SecretStr | None:
+        if value is not None and info.data.get("env") != "development":
+            _check_signing_secret(value.get_secret_value())
+        return value
+
+    @field_validator("auth_secret_file")
+    @classmethod
+    def _signing_secret_file(cls, value: Path | None, info: ValidationInfo) -> Path | None:
+        if value is None:
+            return None
+        if info.data.get("auth_secret") is not None:
+            raise ValueError("set RECOVEROPS_AUTH_SECRET or RECOVEROPS_AUTH_SECRET_FILE, not both")
+        secret = _read_secret_file(value)
+        if info.data.get("env") != "development":
+            refused = secret_refusal(secret)
+            if refused is not None:
+                raise ValueError(f"{value}: {refused}")
+            _check_signing_secret(secret)
+        return value
+
+    @model_validator(mode="after")
+    def _oidc_complete(self) -> Settings:
+        # Across fields, so the message names the variables itself (see `problems`).
+        if self.oidc_issuer is not None and self.oidc_audience is None:
+            raise ValueError(
+                "RECOVEROPS_OIDC_ISSUER is set but RECOVEROPS_OIDC_AUDIENCE is not: tokens "
+                "meant for another application would be accepted"
+            )
+        if self.oidc_issuer is None and (self.oidc_audience or self.oidc_jwks_url):
+            raise ValueError(
+                "RECOVEROPS_OIDC_AUDIENCE or RECOVEROPS_OIDC_JWKS_URL is set but "
+                "RECOVEROPS_OIDC_ISSUER is not"
+            )
+        return self
+
     @property
     def development(self) -> bool:
         return self.env == "development"
+
+    @property
+    def auth_signing_secret(self) -> SecretStr | None:
+        """The token-signing secret, from RECOVEROPS_AUTH_SECRET or the file that holds it."""
+        if self.auth_secret is not None:
+            return self.auth_secret
+        if self.auth_secret_file is not None:
+            return SecretStr(_read_secret_file(self.auth_secret_file))
+        return None
+
+    @property
+    def oidc_role_claims(self) -> list[str]:
+        return [name.strip() for name in self.oidc_role_claim.split(",") if name.strip()]
 
     @property
     def mlflow_tracking_uri(self) -> str:
@@ -547,8 +735,11 @@ def problems(error: ValidationError) -> list[str]:
     lines = []
     for item in error.errors():
         field = str(item["loc"][0]) if item["loc"] else ""
-        name = variable(field) if field in Settings.model_fields else "a RECOVEROPS_ variable"
         message = str(item["msg"]).removeprefix("Value error, ")
+        if not field:  # a rule across variables: its message names them
+            lines.append(message)
+            continue
+        name = variable(field) if field in Settings.model_fields else "a RECOVEROPS_ variable"
         secret = field in Settings.model_fields and "SecretStr" in str(
             Settings.model_fields[field].annotation
         )

@@ -6,7 +6,11 @@
     GET  /actions, /actions/{id}; POST /actions/{id}/approve|reject remediation actions
     POST /analyze                                                   the detector on one log
     GET  /healthz, /metrics, /dead-letters                          operations
+    GET  /me                                                        who the token says you are
     GET  /docs, /redoc, /openapi.json                               OpenAPI, assets served locally
+
+Every route but the webhooks, /healthz and the docs needs a bearer token whose role its rule in
+`serve/access.py` allows.
 
 The same app runs under plain uvicorn and under Ray Serve.
 """
@@ -18,14 +22,16 @@ import threading
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 
 from recoverops.analysis import Analysis
+from recoverops.auth import Authenticator, AuthMode
 from recoverops.classify.catalogue import load_catalogue
 from recoverops.queue import Queue
 from recoverops.settings import MIB, Settings
 from recoverops.store import Store
 
+from .access import authorize, document_rules, unruled
 from .docs import install_docs
 from .errors import install_handlers
 from .metrics import LatencyMiddleware, Metrics, incident_counts, store_stage_times
@@ -64,6 +70,7 @@ def create_app(
         queue=QueueHandle(settings, opened, queue),
         catalogue=load_catalogue(tuple(settings.extra_signature_dirs)),
         max_body_bytes=max_body_bytes,
+        auth=Authenticator(settings),
         metrics=Metrics(),
         refine=refine,
         analyze_slots=threading.BoundedSemaphore(settings.analyze_concurrency),
@@ -107,11 +114,23 @@ def create_app(
         lifespan=lifespan,
         docs_url=None,
         redoc_url=None,
+        # Every route's rule is checked, so a route cannot be added open by forgetting it.
+        dependencies=[Depends(authorize)],
     )
     install_docs(app, title="RecoverOps")
     app.state.services = services
     for router in ROUTERS:
         app.include_router(router)
+    document_rules(app)
+    for route in unruled(app):
+        log.error("%s has no rule in serve/access.py: it refuses everyone", route)
+    if services.auth.mode is AuthMode.DISABLED:
+        log.warning(
+            "sign-in is disabled (RECOVEROPS_ENV=development, no RECOVEROPS_AUTH_SECRET or "
+            "RECOVEROPS_OIDC_ISSUER): every request acts as admin"
+        )
+    elif services.auth.mode is AuthMode.UNCONFIGURED:
+        log.error("sign-in is not configured: every route but the webhooks and /healthz refuses")
     install_handlers(app, services.metrics)
     app.add_middleware(LatencyMiddleware, metrics=services.metrics)
     return app

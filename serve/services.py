@@ -1,4 +1,5 @@
-"""What the routes work with: the settings, the store, the queue, the metrics, the catalogue."""
+"""What the routes work with: the settings, the store, the queue, the metrics, the catalogue,
+the token checker."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from recoverops.analysis import Analysis
+from recoverops.auth import Authenticator
 from recoverops.classify.catalogue import Catalogue
 from recoverops.queue import OutboxQueue, Queue, open_queue
 from recoverops.settings import Settings
@@ -54,6 +56,8 @@ class Services:
     queue: QueueHandle
     catalogue: Catalogue
     max_body_bytes: int
+    # Checks the bearer tokens (`serve.access` decides which role each route needs).
+    auth: Authenticator
     metrics: Metrics = field(default_factory=Metrics)
     # Combines a served model's verdict into an analysis, falling back to the rules by itself
     # (`serve.classifier_client`); None: the rules alone.

@@ -13,6 +13,7 @@ from typing import Any
 from recoverops.cli.common import (
     EXIT_CONFIG,
     EXIT_OK,
+    check_sign_in,
     help_formatter,
     load_settings,
     open_store,
@@ -38,6 +39,13 @@ READS = (
     "log_format",
     "log_level",
     "tracing_endpoint",
+    "auth_secret",
+    "auth_secret_file",
+    "oidc_issuer",
+    "oidc_audience",
+    "oidc_jwks_url",
+    "oidc_role_claim",
+    "oidc_jwks_cache_s",
 )
 
 
@@ -62,7 +70,7 @@ def register(commands: Any) -> None:
 
 def run(args: argparse.Namespace) -> int:
     settings = load_settings()
-    if settings is None or not open_store(settings):
+    if settings is None or not check_sign_in(settings) or not open_store(settings):
         return EXIT_CONFIG
     import uvicorn
 

@@ -91,3 +91,20 @@ def _shown_url(url: str) -> str:
     from sqlalchemy.engine import make_url
 
     return make_url(url).render_as_string(hide_password=True)
+
+
+def check_sign_in(settings: Settings) -> bool:
+    """Whether a command that serves the API may start: outside development it needs a way to
+    check tokens. Says which in one line (or that sign-in is off in development)."""
+    from recoverops.auth import Authenticator, AuthMode, configuration_problem
+
+    problem = configuration_problem(settings)
+    if problem is not None:
+        say(f"invalid setting: {problem}")
+        return False
+    if Authenticator(settings).mode is AuthMode.DISABLED:
+        say(
+            "sign-in: disabled (RECOVEROPS_ENV=development and no RECOVEROPS_AUTH_SECRET or "
+            "RECOVEROPS_OIDC_ISSUER): every request acts as admin; for this machine only"
+        )
+    return True

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from recoverops.cli import actions, analyze, api, fix, replay, train, up
+from recoverops.cli import actions, analyze, api, fix, replay, token, train, up
 from recoverops.cli.common import EXIT_OK
 
 
@@ -23,6 +23,7 @@ def build_parser() -> argparse.ArgumentParser:
     train.register(commands)
     actions.register(commands)
     fix.register(commands)
+    token.register(commands)
     return parser
 
 

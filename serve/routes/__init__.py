@@ -1,6 +1,6 @@
 """The app's routes, one module per resource."""
 
-from . import actions, analyze, dead_letters, feedback, health, incidents, metrics, webhooks
+from . import actions, analyze, dead_letters, feedback, health, incidents, me, metrics, webhooks
 
 ROUTERS = (
     webhooks.router,
@@ -11,6 +11,7 @@ ROUTERS = (
     health.router,
     dead_letters.router,
     metrics.router,
+    me.router,
 )
 
 __all__ = ["ROUTERS"]

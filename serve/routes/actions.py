@@ -2,8 +2,11 @@
 
     GET  /actions                     newest first; ?status=&incident_id=&system=&target=&limit=
     GET  /actions/{id}                one action, its snapshot, result and audit trail
-    POST /actions/{id}/approve        {"operator": "alice", "note": "…"}: 200, 404, 409, 422
+    POST /actions/{id}/approve        {"note": "…"}: 200, 404, 409, 422
     POST /actions/{id}/reject         the same
+
+The operator who answers is the bearer token's subject; a body's `operator` is accepted and
+ignored for one release (deprecated).
 
 An approval after the action's deadline is refused (409) and the action expires. An approved
 action is carried out by its system's remediator (`recoverops up`), not by this request.
@@ -15,7 +18,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from recoverops.errors import ActionStateError, NotFoundError
 from recoverops.remediation.clients import Clients
@@ -24,6 +27,7 @@ from recoverops.remediation.model import ActionRecord, ActionStatus, System
 from recoverops.settings import Settings
 from recoverops.store import AuditEntry, Store
 
+from ..access import PrincipalDep
 from ..deps import JsonBody, SettingsDep, StoreDep
 from ..errors import NOT_FOUND, UNPROCESSABLE, Rejection
 from ..schemas import Refusal
@@ -34,13 +38,17 @@ MAX_NOTE_CHARS = 4_000
 
 router = APIRouter(prefix="/actions", tags=["actions"])
 
-Operator = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-
 
 class AnswerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    operator: Operator = Field(description="Who approves or rejects")
+    operator: str | None = Field(
+        default=None,
+        max_length=255,
+        deprecated=True,
+        description="Ignored: the answer is recorded as the bearer token's subject. Accepted "
+        "until the next release so that older clients keep working.",
+    )
     note: str = Field(default="", max_length=MAX_NOTE_CHARS)
 
 
@@ -144,9 +152,11 @@ _REFUSALS: dict[int | str, dict[str, Any]] = {
     responses=_REFUSALS,
     openapi_extra=_ANSWER_BODY,
 )
-def approve(action_id: int, body: JsonBody, store: StoreDep, settings: SettingsDep) -> ActionDetail:
-    """Approve an action awaiting approval, before its deadline."""
-    return _answer(action_id, body.raw, store, settings, approved=True)
+def approve(
+    action_id: int, body: JsonBody, store: StoreDep, settings: SettingsDep, who: PrincipalDep
+) -> ActionDetail:
+    """Approve an action awaiting approval, before its deadline, as the token's subject."""
+    return _answer(action_id, body.raw, store, settings, who.subject, approved=True)
 
 
 @router.post(
@@ -155,14 +165,16 @@ def approve(action_id: int, body: JsonBody, store: StoreDep, settings: SettingsD
     responses=_REFUSALS,
     openapi_extra=_ANSWER_BODY,
 )
-def reject(action_id: int, body: JsonBody, store: StoreDep, settings: SettingsDep) -> ActionDetail:
-    """Reject an action awaiting approval: it is never carried out, and its incident goes to a
-    person."""
-    return _answer(action_id, body.raw, store, settings, approved=False)
+def reject(
+    action_id: int, body: JsonBody, store: StoreDep, settings: SettingsDep, who: PrincipalDep
+) -> ActionDetail:
+    """Reject an action awaiting approval, as the token's subject: it is never carried out, and
+    its incident goes to a person."""
+    return _answer(action_id, body.raw, store, settings, who.subject, approved=False)
 
 
 def _answer(
-    action_id: int, raw: bytes, store: Store, settings: Settings, *, approved: bool
+    action_id: int, raw: bytes, store: Store, settings: Settings, operator: str, *, approved: bool
 ) -> ActionDetail:
     try:
         given = AnswerIn.model_validate(parse_json_object(raw))
@@ -175,7 +187,7 @@ def _answer(
     engine = _engine(store, settings)
     answer = engine.approve if approved else engine.reject
     try:
-        record = answer(action_id, operator=given.operator, note=given.note)
+        record = answer(action_id, operator=operator, note=given.note)
     except NotFoundError as error:
         raise Rejection(NOT_FOUND, "not_found", str(error)) from None
     except ActionStateError as error:

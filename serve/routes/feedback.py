@@ -2,20 +2,20 @@
 
 What operators say here is what the models retrain on (see `recoverops.training.incident_data`),
 so a body is refused, with the reason, unless it says something usable: a known taxonomy id
-and/or an outcome, and who says so.
+and/or an outcome. Who says so is the bearer token's subject, never a name in the body: the
+body's `operator` is still accepted, and ignored, for one release (deprecated).
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter
 from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    StringConstraints,
     ValidationError,
     model_validator,
 )
@@ -24,6 +24,7 @@ from recoverops.errors import NotFoundError
 from recoverops.store import FeedbackRecord
 from recoverops.taxonomy import Category
 
+from ..access import PrincipalDep
 from ..deps import JsonBody, StoreDep
 from ..errors import NOT_FOUND, UNPROCESSABLE, Rejection
 from ..schemas import Refusal
@@ -33,11 +34,9 @@ MAX_NOTE_CHARS = 4_000
 
 router = APIRouter(prefix="/incidents", tags=["incidents"])
 
-Operator = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=255)]
-
 
 class FeedbackIn(BaseModel):
-    """At least one of `category` and `fix_outcome`, and the operator who gives them."""
+    """At least one of `category` and `fix_outcome`; who gives them is the token's subject."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -47,7 +46,13 @@ class FeedbackIn(BaseModel):
     fix_outcome: Literal["worked", "failed"] | None = Field(
         default=None, description="Whether the proposed or applied fix worked"
     )
-    operator: Operator = Field(description="Who gives the feedback")
+    operator: str | None = Field(
+        default=None,
+        max_length=255,
+        deprecated=True,
+        description="Ignored: the feedback is recorded as the bearer token's subject. Accepted "
+        "until the next release so that older clients keep working.",
+    )
     note: str = Field(default="", max_length=MAX_NOTE_CHARS)
 
     @model_validator(mode="after")
@@ -87,8 +92,11 @@ _REQUEST_BODY: dict[str, Any] = {
     responses={status: {"model": Refusal} for status in (400, 404, 413, 415, 422)},
     openapi_extra=_REQUEST_BODY,
 )
-def add_feedback(incident_id: int, body: JsonBody, store: StoreDep) -> FeedbackOut:
-    """Record an operator's category (confirmed or corrected) and/or the fix's outcome.
+def add_feedback(
+    incident_id: int, body: JsonBody, store: StoreDep, principal: PrincipalDep
+) -> FeedbackOut:
+    """Record an operator's category (confirmed or corrected) and/or the fix's outcome, as the
+    bearer token's subject (a body's `operator` is ignored).
 
     The feedback is added to the incident's timeline; a category makes the incident a labelled
     example for the next training run.
@@ -102,7 +110,7 @@ def add_feedback(incident_id: int, body: JsonBody, store: StoreDep) -> FeedbackO
             incident_id,
             category=given.category,
             fix_outcome=given.fix_outcome,
-            operator=given.operator,
+            operator=principal.subject,
             note=given.note,
         )
     except NotFoundError as error:

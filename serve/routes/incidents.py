@@ -24,6 +24,7 @@ from recoverops.remediation.pull_requests import PullRequest, open_pull_request
 from recoverops.store.incident_pages import MAX_PAGE_SIZE
 from recoverops.taxonomy import Category
 
+from ..access import PrincipalDep
 from ..deps import SettingsDep, StoreDep
 from ..errors import BAD_GATEWAY, NOT_FOUND, UNPROCESSABLE, Rejection
 from ..schemas import IncidentDetail, IncidentOut, IncidentPageOut, Refusal
@@ -95,6 +96,7 @@ def open_fix_pull_request(
     store: StoreDep,
     settings: SettingsDep,
     response: Response,
+    principal: PrincipalDep,
 ) -> PullRequestOut:
     """Push the fix's patch to a branch of its own and open a pull or merge request (201), or
     answer the one opened before (200). 404: no such incident or fix; 409: the fix has no patch,
@@ -102,7 +104,9 @@ def open_fix_pull_request(
     GitHub or GitLab repository, or the forge's token is not set; 502: GitHub, GitLab or git
     failed."""
     try:
-        request = open_pull_request(store, settings, incident_id, n, actor="api")
+        request = open_pull_request(
+            store, settings, incident_id, n, actor=f"api:{principal.subject}"
+        )
     except NotFoundError as error:
         raise Rejection(NOT_FOUND, "not_found", str(error)) from None
     except FixNotApplicable as error:

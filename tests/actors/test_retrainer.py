@@ -20,12 +20,14 @@ from ray.exceptions import ActorUnavailableError
 
 from recoverops.actors.handles import Handle
 from recoverops.actors.retrainer import WATERMARK_TAG, start_retrainer
+from recoverops.auth import Role
 from recoverops.serve.app import create_app
 from recoverops.settings import Settings
 from recoverops.store import Store
 from recoverops.taxonomy import Category
 from recoverops.training.mlflow_model import CHAMPION, use_tracking
 from tests.actors.conftest import wait_for
+from tests.auth_tokens import bearer, with_auth
 from tests.ml_corpus import labelled_cases, store_case_incident
 
 TRAINING_TIMEOUT = 180.0  # a cold Ray worker imports sklearn and MLflow, then trains and logs
@@ -136,11 +138,12 @@ def test_a_run_starts_at_the_threshold_registers_a_model_and_survives_a_restart(
     assert ray.get(retrainer.check.remote(), timeout=30) == "waiting"
 
     # The last label arrives as an operator gives it: through the API.
-    with TestClient(create_app(settings, store=store)) as client:
+    with TestClient(create_app(with_auth(settings), store=store)) as client:
         last = incidents[-1]
         answer = client.post(
             f"/incidents/{last.incident_id}/feedback",
-            json={"category": last.label.value, "operator": "bob"},
+            json={"category": last.label.value},
+            headers=bearer(Role.OPERATOR, "bob"),
         )
     assert answer.status_code == 201, answer.text
     watermark = store.feedback_watermark()

@@ -6,7 +6,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -14,12 +14,11 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from fastapi import FastAPI, Request, Response
-from fastapi.responses import JSONResponse
 from streamlit.testing.v1 import AppTest
 
 from recoverops.actors.analyzer import analyze_incident
 from recoverops.analysis import Analysis
+from recoverops.auth import Role
 from recoverops.detector import analyze_text
 from recoverops.incidents import Event, IncidentStatus, Source, fingerprint
 from recoverops.logs.templates import mask, template_id
@@ -32,6 +31,7 @@ from recoverops.serve import create_app
 from recoverops.settings import Settings
 from recoverops.store import Store
 from recoverops.taxonomy import Category
+from tests.auth_tokens import token, with_auth
 from tests.remediation.world import World, kinds_for
 from tests.serve.harness import CASES, with_secrets
 
@@ -45,7 +45,9 @@ READY_WITHIN = 10.0
 # Every action the tests plan asks an operator first.
 ASKS = "version: 1\ndefault: approve\napproval_timeout: 1h\n"
 # Tokens of the sign-in stand-in (`require_tokens`): token -> (subject, role).
-TOKENS = {"tok-viewer": ("victor", "viewer"), "tok-operator": ("olga", "operator")}
+# Tokens the API makes (`recoverops token create`), for a viewer and an operator.
+VIEWER_TOKEN = token(Role.VIEWER, "victor")
+OPERATOR_TOKEN = token(Role.OPERATOR, "olga")
 
 
 @dataclass(frozen=True)
@@ -152,42 +154,20 @@ def live_api(tmp_path: Path) -> Iterator[LiveApi]:
 
 @pytest.fixture
 def signed_in_api(tmp_path: Path) -> Iterator[LiveApi]:
-    """The API behind a sign-in that knows `TOKENS` (see `require_tokens`)."""
+    """The API with its sign-in on: it accepts `VIEWER_TOKEN` and `OPERATOR_TOKEN`."""
     yield from _serve(tmp_path, signed_in=True)
 
 
-def require_tokens(app: FastAPI) -> None:
-    """Stands in for the API's sign-in (issue 17), by its contract, until the API has its own:
-    every route but /healthz needs `Authorization: Bearer <token>` (401 otherwise), and GET /me
-    answers {"subject", "role", "auth"} for the token."""
-
-    @app.middleware("http")
-    async def signed_in(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if request.url.path == "/healthz":
-            return await call_next(request)
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or token not in TOKENS:
-            return JSONResponse({"detail": "sign in", "reason": "unauthorized"}, status_code=401)
-        subject, role = TOKENS[token]
-        if request.url.path == "/me":
-            return JSONResponse({"subject": subject, "role": role, "auth": "token"})
-        if role == "viewer" and request.method != "GET":
-            return JSONResponse({"detail": "viewers read", "reason": "forbidden"}, 403)
-        return await call_next(request)
-
-
 def _serve(tmp_path: Path, *, signed_in: bool) -> Iterator[LiveApi]:
-    # Development: the API's own sign-in stays off (the webhooks' secrets are set all the same),
-    # so these tests choose theirs: none, or the stand-in.
+    # Development, so that with no signing secret the API's sign-in is off; with one, it is on.
     settings = with_secrets(
         Settings(home=tmp_path / "home", database_url=None, redis_url=None, env="development")
     )
+    settings = (
+        with_auth(settings) if signed_in else settings.model_copy(update={"auth_secret": None})
+    )
     store = Store.open(settings)
     app = create_app(settings, store=store, queue=OutboxQueue(store, name="events"))
-    if signed_in:
-        require_tokens(app)
     listening = socket.socket()
     listening.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{listening.getsockname()[1]}"

@@ -6,7 +6,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from recoverops.remediation.model import ActionStatus
-from tests.dashboard.conftest import LiveApi, Opener, table
+from tests.dashboard.conftest import OPERATOR_TOKEN, VIEWER_TOKEN, LiveApi, Opener, table
 
 FIXES = "views/fixes.py"
 SUREFIRE = "plain-maven-surefire-failure"
@@ -45,7 +45,7 @@ def test_an_operator_approves_by_clicking_and_the_trail_says_who(
     open_page: Opener, signed_in_api: LiveApi
 ) -> None:
     action = signed_in_api.plan(signed_in_api.seed(SUREFIRE).id)
-    at = open_page(signed_in_api.url, FIXES, token="tok-operator")
+    at = open_page(signed_in_api.url, FIXES, token=OPERATOR_TOKEN)
 
     at.text_input(key=f"note_{action.id}").input("looks right")
     at.button(key=f"approve_{action.id}").click().run()
@@ -91,7 +91,7 @@ def test_a_viewer_sees_the_actions_but_no_buttons(
 ) -> None:
     action = signed_in_api.plan(None)
 
-    at = open_page(signed_in_api.url, FIXES, token="tok-viewer")
+    at = open_page(signed_in_api.url, FIXES, token=VIEWER_TOKEN)
 
     assert not at.exception
     assert table(at, 0, "id") == [action.id]

@@ -1,12 +1,12 @@
 """Sign-in: a token from the sidebar or RECOVEROPS_DASHBOARD_TOKEN, sent on every call; what
-the role allows. Against the real API behind the sign-in stand-in (`require_tokens`), and the
+the role allows. Against the real API with its sign-in on, and the
 real API without sign-in (GET /me answers 404)."""
 
 from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from tests.dashboard.conftest import LiveApi, Opener, table
+from tests.dashboard.conftest import OPERATOR_TOKEN, VIEWER_TOKEN, LiveApi, Opener, table
 
 FAILURES = "views/failures.py"
 SUREFIRE = "plain-maven-surefire-failure"
@@ -35,7 +35,7 @@ def test_signing_in_with_a_token_shows_who_and_reads_the_api(
     seeded = signed_in_api.seed(SUREFIRE)
     at = open_page(signed_in_api.url, FAILURES)
 
-    at.text_input(key="signin_typed").input("tok-operator")
+    at.text_input(key="signin_typed").input(OPERATOR_TOKEN)
     at.button(key="signin").click().run()
 
     assert not at.exception and not at.warning
@@ -61,7 +61,7 @@ def test_a_refused_token_says_so(open_page: Opener, signed_in_api: LiveApi) -> N
 def test_the_configured_token_signs_in(open_page: Opener, signed_in_api: LiveApi) -> None:
     seeded = signed_in_api.seed(SUREFIRE)
 
-    at = open_page(signed_in_api.url, FAILURES, token="tok-viewer")
+    at = open_page(signed_in_api.url, FAILURES, token=VIEWER_TOKEN)
 
     assert not at.exception and not at.warning
     assert "**victor** · viewer" in captions(at)

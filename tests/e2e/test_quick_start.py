@@ -18,11 +18,14 @@ from pathlib import Path
 
 import httpx
 
+from recoverops.auth import Role
+from tests.auth_tokens import AUTH_SECRET, bearer
 from tests.e2e.test_up import Lines
 from tests.serve.harness import unused_port
 
 ROOT = Path(__file__).resolve().parents[2]
 # Starting Ray and Serve takes ~20 s on an idle 2-core machine, minutes on a loaded one.
+VIEWER = bearer(Role.VIEWER, "e2e-viewer")
 DEADLINE_SECONDS = 300
 POLL_SECONDS = 0.2  # between looks at the condition waited for, so the wait leaves the CPU
 # Each example's job, as its delivery names it, and what its real log says failed.
@@ -43,6 +46,7 @@ def test_make_run_then_make_example_shows_three_analyzed_incidents(tmp_path: Pat
         "RECOVEROPS_GITHUB_WEBHOOK_SECRET": "quick start secret",
         "RECOVEROPS_GITLAB_WEBHOOK_TOKEN": "quick start token",
         "RECOVEROPS_JENKINS_WEBHOOK_TOKEN": "quick start jenkins token",
+        "RECOVEROPS_AUTH_SECRET": AUTH_SECRET,
     }
     command = [sys.executable, "-m", "recoverops.cli.main", "up", "--port", str(port)]
     system = subprocess.Popen(
@@ -80,14 +84,16 @@ def test_make_run_then_make_example_shows_three_analyzed_incidents(tmp_path: Pat
         analyzed: dict[str, dict[str, object]] = {}
         while len(analyzed) < len(EXPECTED):
             assert time.monotonic() < deadline, (analyzed, log.text)
-            items = httpx.get(f"{api}/incidents", timeout=10).json()["items"]
+            items = httpx.get(f"{api}/incidents", headers=VIEWER, timeout=10).json()["items"]
             analyzed = {i["source"]: i for i in items if i["status"] == "analyzed"}
             time.sleep(POLL_SECONDS)
         for source, (target, category, evidence) in EXPECTED.items():
             incident = analyzed[source]
             assert str(incident["target"]).startswith(target)
             assert incident["category"] == category, incident
-            detail = httpx.get(f"{api}/incidents/{incident['id']}", timeout=10).json()
+            detail = httpx.get(
+                f"{api}/incidents/{incident['id']}", headers=VIEWER, timeout=10
+            ).json()
             assert any(evidence in e["text"] for e in detail["evidence"]), detail["evidence"]
     finally:
         system.send_signal(signal.SIGTERM)

@@ -19,10 +19,13 @@ from typing import IO
 import httpx
 import pytest
 
+from recoverops.auth import Role
 from tests.actors.conftest import GitHub, failure_body, github_server
+from tests.auth_tokens import AUTH_SECRET, bearer
 from tests.serve.harness import unused_port
 
 SECRET = "e2e webhook secret"
+VIEWER = bearer(Role.VIEWER, "e2e-viewer")
 DEADLINE_SECONDS = 300
 
 
@@ -62,6 +65,7 @@ def test_a_signed_failed_job_becomes_an_analyzed_incident_and_up_stops_cleanly(
         "RECOVEROPS_GITHUB_WEBHOOK_SECRET": SECRET,
         "RECOVEROPS_GITHUB_API_URL": github.url,
         "RECOVEROPS_GITHUB_TOKEN": "ghp_e2e_token",
+        "RECOVEROPS_AUTH_SECRET": AUTH_SECRET,
     }
     command = [sys.executable, "-m", "recoverops.cli.main", "up", "--port", str(port)]
     system = subprocess.Popen(
@@ -75,6 +79,8 @@ def test_a_signed_failed_job_becomes_an_analyzed_incident_and_up_stops_cleanly(
         while "ready;" not in log.text:
             assert system.poll() is None and time.monotonic() < deadline, log.text
         assert f"API on {api}" in log.text
+        anonymous = httpx.get(f"{api}/incidents", timeout=10)
+        assert anonymous.status_code == 401, anonymous.text  # sign-in on under Ray Serve too
 
         body = json.dumps(failure_body()).encode()
         signature = hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
@@ -94,10 +100,10 @@ def test_a_signed_failed_job_becomes_an_analyzed_incident_and_up_stops_cleanly(
         incident = None
         while incident is None:
             assert time.monotonic() < deadline, log.text
-            items = httpx.get(f"{api}/incidents", timeout=10).json()["items"]
+            items = httpx.get(f"{api}/incidents", headers=VIEWER, timeout=10).json()["items"]
             incident = next((i for i in items if i["status"] == "analyzed"), None)
         assert incident["category"] == "deploy.network"  # the real log fails on a DNS error
-        detail = httpx.get(f"{api}/incidents/{incident['id']}", timeout=10).json()
+        detail = httpx.get(f"{api}/incidents/{incident['id']}", headers=VIEWER, timeout=10).json()
         assert any("dns error" in e["text"].lower() for e in detail["evidence"])
     finally:
         system.send_signal(signal.SIGTERM)

@@ -20,6 +20,7 @@ from recoverops.queue import Queue
 from recoverops.serve import create_app
 from recoverops.settings import Settings
 from recoverops.store import Store
+from tests.auth_tokens import AUTH_SECRET, bearer
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 WEBHOOKS = FIXTURES / "webhooks"
@@ -59,11 +60,13 @@ def github_headers(
 
 
 def with_secrets(settings: Settings) -> Settings:
+    """`settings` with the webhooks' secrets and sign-in on (tests.auth_tokens' secret)."""
     return settings.model_copy(
         update={
             "github_webhook_secret": SecretStr(GITHUB_SECRET),
             "gitlab_webhook_token": SecretStr(GITLAB_TOKEN),
             "jenkins_webhook_token": SecretStr(JENKINS_TOKEN),
+            "auth_secret": SecretStr(AUTH_SECRET),
         }
     )
 
@@ -78,9 +81,11 @@ class Backend:
     queue: Queue
 
     @contextmanager
-    def client(self, **options: Any) -> Iterator[TestClient]:
+    def client(self, headers: dict[str, str] | None = None, **options: Any) -> Iterator[TestClient]:
+        """A client of the app; its requests carry an admin's token unless `headers` say
+        otherwise (`{}`: none)."""
         app = create_app(self.settings, store=self.store, queue=self.queue, **options)
-        with TestClient(app) as client:
+        with TestClient(app, headers=bearer() if headers is None else headers) as client:
             yield client
 
     def waiting(self) -> int:

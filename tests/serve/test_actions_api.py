@@ -6,10 +6,12 @@ from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
+from recoverops.auth import Role
 from recoverops.remediation.clients import Clients
 from recoverops.remediation.engine import Engine
 from recoverops.remediation.model import ActionRecord, ActionSpec
 from recoverops.remediation.policy import parse_policy
+from tests.auth_tokens import bearer
 from tests.remediation.world import World, kinds_for
 from tests.serve.harness import Backend
 
@@ -38,7 +40,12 @@ def test_an_operator_approves_and_the_trail_says_who(client: TestClient, backend
     action = awaiting(backend)
     listed = client.get("/actions", params={"status": "awaiting_approval"}).json()["items"]
     assert [a["id"] for a in listed] == [action.id]
-    answer = client.post(f"/actions/{action.id}/approve", json={"operator": "alice", "note": "ok"})
+    # The body's operator (deprecated) is ignored: the token's subject is who approves.
+    answer = client.post(
+        f"/actions/{action.id}/approve",
+        json={"operator": "mallory", "note": "ok"},
+        headers=bearer(Role.OPERATOR, "alice"),
+    )
     assert answer.status_code == 200, answer.text
     body = answer.json()
     assert (body["status"], body["decided_by"]) == ("approved", "operator: alice")
@@ -70,8 +77,8 @@ def test_refusals(sqlite_client: TestClient, sqlite_backend: Backend) -> None:
     missing = sqlite_client.post("/actions/999999/approve", json={"operator": "alice"})
     assert missing.status_code == 404 and missing.json()["reason"] == "not_found"
     assert sqlite_client.get("/actions/999999").status_code == 404
-    nobody = sqlite_client.post(f"/actions/{action.id}/approve", json={"operator": "  "})
-    assert nobody.status_code == 422 and nobody.json()["detail"].startswith("operator:")
+    long = sqlite_client.post(f"/actions/{action.id}/approve", json={"operator": "x" * 256})
+    assert long.status_code == 422 and long.json()["detail"].startswith("operator:")
     extra = sqlite_client.post(
         f"/actions/{action.id}/approve", json={"operator": "a", "force": True}
     )

@@ -14,6 +14,7 @@ from recoverops.detector import analyze_text
 from recoverops.diagnosis import diagnose
 from recoverops.redaction import MASK
 from recoverops.serve import create_app
+from tests.auth_tokens import bearer
 from tests.planted_secrets import leaks, plant
 from tests.serve.harness import CASES, Backend, github_headers, payload_bytes
 from tests.serve.test_github import FAILED_JOB
@@ -102,7 +103,7 @@ def test_analyses_beyond_the_limit_get_429_while_webhooks_still_get_202(
     )
     log = SUREFIRE.read_bytes()
     text = {"Content-Type": "text/plain"}
-    with TestClient(app) as client, ThreadPoolExecutor(limit) as pool:
+    with TestClient(app, headers=bearer()) as client, ThreadPoolExecutor(limit) as pool:
         running = [
             pool.submit(client.post, "/analyze", content=log, headers=text) for _ in range(limit)
         ]

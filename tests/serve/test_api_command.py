@@ -11,6 +11,8 @@ from pathlib import Path
 
 import httpx
 
+from recoverops.auth import Role
+from tests.auth_tokens import AUTH_SECRET, bearer
 from tests.serve.harness import unused_port
 
 
@@ -19,6 +21,7 @@ def test_the_api_starts_with_embedded_defaults_answers_and_stops_on_sigterm(
 ) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECOVEROPS_")}
     env["RECOVEROPS_HOME"] = str(tmp_path / "home")
+    env["RECOVEROPS_AUTH_SECRET"] = AUTH_SECRET
     with unused_port() as port:
         pass  # released just before the server takes it
     command = [sys.executable, "-m", "recoverops.cli.main", "api", "--port", str(port)]
@@ -33,10 +36,14 @@ def test_the_api_starts_with_embedded_defaults_answers_and_stops_on_sigterm(
             except httpx.TransportError:
                 continue
         assert health is not None and health.status_code == 200, server.stderr
+        log = b"$ pytest\nE   ModuleNotFoundError: No module named 'yaml'\n"
+        text = {"Content-Type": "text/plain"}
+        anonymous = httpx.post(f"http://127.0.0.1:{port}/analyze", content=log, headers=text)
+        assert anonymous.status_code == 401
         analyzed = httpx.post(
             f"http://127.0.0.1:{port}/analyze",
-            content=b"$ pytest\nE   ModuleNotFoundError: No module named 'yaml'\n",
-            headers={"Content-Type": "text/plain"},
+            content=log,
+            headers=text | bearer(Role.VIEWER),
         )
         assert analyzed.json()["category"] == "build.dependency"
         assert (tmp_path / "home" / "recoverops.db").is_file()  # SQLite under RECOVEROPS_HOME
@@ -46,3 +53,31 @@ def test_the_api_starts_with_embedded_defaults_answers_and_stops_on_sigterm(
     # uvicorn shuts down gracefully, then re-raises the signal so the exit status reports it.
     assert server.returncode == -signal.SIGTERM
     assert "Traceback" not in stderr
+
+
+def test_outside_development_the_api_refuses_to_start_with_no_way_to_check_a_token(
+    tmp_path: Path,
+) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECOVEROPS_")}
+    env["RECOVEROPS_HOME"] = str(tmp_path / "home")
+    command = [sys.executable, "-m", "recoverops.cli.main", "api", "--port", "1"]
+    refused = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    assert refused.returncode == 3
+    [line] = refused.stderr.splitlines()
+    assert line.startswith("recoverops: invalid setting: no way to check a token")
+    for name in ("RECOVEROPS_OIDC_ISSUER", "RECOVEROPS_AUTH_SECRET", "RECOVEROPS_ENV"):
+        assert name in line
+    assert not (tmp_path / "home").exists()  # refused before the store was opened
+
+
+def test_a_placeholder_signing_secret_is_refused_outside_development(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RECOVEROPS_")}
+    env |= {"RECOVEROPS_HOME": str(tmp_path / "home"), "RECOVEROPS_AUTH_SECRET": "changeme"}
+    command = [sys.executable, "-m", "recoverops.cli.main", "api", "--port", "1"]
+    refused = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+
+    assert refused.returncode == 3
+    assert refused.stderr.splitlines() == [
+        "recoverops: invalid setting: RECOVEROPS_AUTH_SECRET: is a placeholder, not a secret"
+    ]

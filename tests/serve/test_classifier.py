@@ -24,6 +24,7 @@ from ray import serve
 from ray.serve.handle import DeploymentHandle
 
 from recoverops.actors import Detector, DetectorConfig
+from recoverops.auth import Role
 from recoverops.detector import analyze_text
 from recoverops.models.features import FEATURE_COLUMNS
 from recoverops.serve import create_app
@@ -31,6 +32,7 @@ from recoverops.serve.classifier import NO_MODEL, Served, classifier_application
 from recoverops.serve.classifier_client import ClassifierClient
 from recoverops.settings import Settings
 from recoverops.store import Store
+from tests.auth_tokens import bearer, with_auth
 from tests.champion import corpus_frame, log_model, register
 
 CASES = Path(__file__).resolve().parents[1] / "fixtures" / "cases"
@@ -247,7 +249,8 @@ def test_post_analyze_and_the_detector_use_the_served_model(champion: App, tmp_p
     decided_by = f"model:{champion.settings.model_name}/{champion.version}"
     settings = Settings(home=tmp_path / "system")  # the API's and detector's own store
     client = ClassifierClient(app_name=champion.name)
-    with TestClient(create_app(settings, refine=client.refine)) as http:
+    app = create_app(with_auth(settings), refine=client.refine)
+    with TestClient(app, headers=bearer(Role.VIEWER)) as http:
         answer = http.post("/analyze", content=FLAKE8, headers={"Content-Type": "text/plain"})
     assert answer.status_code == 200, answer.text
     assert answer.json()["decided_by"] == decided_by

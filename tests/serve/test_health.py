@@ -7,11 +7,13 @@ from pathlib import Path
 import redis
 from fastapi.testclient import TestClient
 
+from recoverops.auth import Role
 from recoverops.queue import RedisStreamQueue
 from recoverops.serve import create_app
 from recoverops.settings import Settings
 from recoverops.store import Store
 from recoverops.store.engine import create_store_engine
+from tests.auth_tokens import bearer, with_auth
 from tests.serve.harness import Backend, unused_port
 
 
@@ -72,8 +74,8 @@ def test_503_naming_both_when_a_sqlite_store_cannot_be_opened(tmp_path: Path) ->
 
 
 def test_without_a_store_the_app_opens_the_one_the_settings_name(tmp_path: Path) -> None:
-    settings = Settings(home=tmp_path / "home", database_url=None, redis_url=None)
-    with TestClient(create_app(settings)) as client:
+    settings = with_auth(Settings(home=tmp_path / "home", database_url=None, redis_url=None))
+    with TestClient(create_app(settings), headers=bearer(Role.VIEWER)) as client:
         assert client.get("/healthz").status_code == 200
         assert client.get("/incidents").json() == {"items": [], "next_cursor": None}
     assert (tmp_path / "home" / "recoverops.db").is_file()
@@ -97,5 +99,6 @@ def test_openapi_describes_every_route(sqlite_client: TestClient) -> None:
         "/healthz",
         "/metrics",
         "/dead-letters",
+        "/me",
     }
     assert sqlite_client.get("/docs").status_code == 200

@@ -13,6 +13,7 @@ from recoverops.serve import create_app
 from recoverops.serve.metrics import quantile
 from recoverops.store.stages import ANALYZED_VERB
 from recoverops.taxonomy import Category
+from tests.auth_tokens import bearer
 from tests.serve.harness import Backend, github_headers, payload_bytes, unused_port
 
 FAILED_JOB = "github/workflow_job/completed.failure.with-organization.payload.json"
@@ -130,7 +131,7 @@ def test_a_scrape_leaves_out_what_is_down_and_still_answers(sqlite_backend: Back
         settings = sqlite_backend.settings.model_copy(
             update={"redis_url": f"redis://127.0.0.1:{port}/0"}
         )
-        with TestClient(create_app(settings, store=store)) as client:
+        with TestClient(create_app(settings, store=store), headers=bearer()) as client:
             found = samples(client)
 
     assert not any(name == "recoverops_queue_depth" for name, _ in found)

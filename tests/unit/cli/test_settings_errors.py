@@ -12,6 +12,7 @@ import pytest
 
 from recoverops.cli.main import main
 from recoverops.settings import Settings, variable
+from tests.auth_tokens import AUTH_SECRET
 from tests.serve.harness import unused_port
 
 CASES = Path(__file__).resolve().parents[2] / "fixtures" / "cases"
@@ -155,6 +156,7 @@ def test_an_unreachable_store_stops_the_command_before_ray_or_a_server(
         env |= {
             "RECOVEROPS_HOME": str(tmp_path),
             "RECOVEROPS_DATABASE_URL": f"postgresql://postgres:pw@127.0.0.1:{port}/none",
+            "RECOVEROPS_AUTH_SECRET": AUTH_SECRET,  # past the sign-in check, to the store's
         }
         done = run_alone(COMMANDS[command], env)
     assert done.returncode == 3
