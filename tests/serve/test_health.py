@@ -91,6 +91,7 @@ def test_openapi_describes_every_route(sqlite_client: TestClient) -> None:
         "/incidents",
         "/incidents/{incident_id}",
         "/incidents/{incident_id}/feedback",
+        "/incidents/{incident_id}/fixes/{n}/pull-request",
         "/actions",
         "/actions/{action_id}",
         "/actions/{action_id}/approve",
