@@ -113,7 +113,7 @@ def _load(settings: Settings) -> Catalogue:
     return load_catalogue(tuple(settings.extra_signature_dirs))
 
 
-def _champion(settings: Settings, *, tell: Callable[[str], None]) -> Refine | None:
+def _champion(settings: Settings, *, tell: Callable[[str], None] = _silent) -> Refine | None:
     """The champion as a refining step, or None: no store, no champion, or a store that fails.
 
     The registry is asked which version is champion without MLflow, and the local copy of that
