@@ -48,9 +48,11 @@ docs: $(STAMP)
 	$(BIN)/python scripts/settings_doc.py --write
 
 ## PostgreSQL and Redis for the tests: started if installed; embedded ones otherwise (see
-## scripts/services.sh and RECOVEROPS_TEST_SERVERS).
+## scripts/services.sh and RECOVEROPS_TEST_SERVERS). Debian's Chromium for the dashboard's
+## browser test: installed with apt-get when missing (scripts/chromium.sh).
 services:
 	bash scripts/services.sh
+	bash scripts/chromium.sh
 
 test: $(STAMP) services lint
 	$(BIN)/pytest -p no:cacheprovider

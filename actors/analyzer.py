@@ -33,6 +33,7 @@ from typing import Any
 from recoverops.diagnosis.history import history
 from recoverops.incidents import IncidentStatus, fingerprint
 from recoverops.logs.templates import mask, template_id
+from recoverops.observability import log_context, tracing
 from recoverops.settings import Settings
 from recoverops.store import StageRecord, Store, StoredIncident
 from recoverops.store.history import STARTED_AT
@@ -153,8 +154,19 @@ class Analyzer:
         self._stats = {"analyzed": 0, "repeat": 0, "missing": 0}
         self._lock = threading.Lock()  # the supervisor lets a few calls run at once
 
-    def analyze(self, incident_id: int, *, event_id: int) -> int | None:
-        """Take the incident through the analyze stage; its audit entry's id (None: no incident)."""
+    def analyze(
+        self, incident_id: int, *, event_id: int, trace: dict[str, str] | None = None
+    ) -> int | None:
+        """Take the incident through the analyze stage; its audit entry's id (None: no incident).
+        `trace`: the detector's span context, which this stage's span continues."""
+        attributes = {"recoverops.incident_id": incident_id, "recoverops.event_id": event_id}
+        with (
+            tracing.span("recoverops.analyze", parent=trace, attributes=attributes),
+            log_context(incident_id=incident_id, event_id=event_id),
+        ):
+            return self._analyze(incident_id, event_id=event_id)
+
+    def _analyze(self, incident_id: int, *, event_id: int) -> int | None:
         record = analyze_incident(self._store, incident_id, event_id=event_id)
         outcome = "missing" if record is None else "analyzed" if record.recorded else "repeat"
         with self._lock:

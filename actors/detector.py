@@ -42,6 +42,7 @@ from recoverops.connectors import fetch_log, log_sources
 from recoverops.detector import analyze_text
 from recoverops.diagnosis import diagnose
 from recoverops.incidents import LogRetrySchedule
+from recoverops.observability import log_context, tracing
 from recoverops.outage import Outage
 from recoverops.queue import Message, open_queue
 from recoverops.settings import Settings
@@ -268,12 +269,22 @@ class Detector:
             logger.error("%s: dropping message %s without an event id", self.consumer, message.key)
             self._queue.ack([message])
             return
-        outcome = process_event(
-            self._store, event_id, fetch=self._fetch, analyze=partial(self._analyze, event_id)
-        )
-        self._stats[outcome.status] += 1
-        self._analyze_incident(outcome)
-        self._remediate(outcome, source=message.payload.get("source"))
+        parent = message.payload.get("trace")
+        with (
+            tracing.span(
+                "recoverops.detect",
+                parent=parent if isinstance(parent, dict) else None,
+                attributes={"recoverops.event_id": event_id, "messaging.consumer": self.consumer},
+            ) as current,
+            log_context(event_id=event_id, trace_id=tracing.trace_id_of(current)),
+        ):
+            outcome = process_event(
+                self._store, event_id, fetch=self._fetch, analyze=partial(self._analyze, event_id)
+            )
+            self._stats[outcome.status] += 1
+            with log_context(incident_id=outcome.incident_id):
+                self._analyze_incident(outcome)
+                self._remediate(outcome, source=message.payload.get("source"))
         self._at("stored", event_id)
         self._queue.ack([message])
 
@@ -301,10 +312,13 @@ class Detector:
         if outcome.incident_id is None:
             return
         if self._analyzer is None:
-            analyze_incident(self._store, outcome.incident_id, event_id=outcome.event_id)
+            with tracing.span(
+                "recoverops.analyze", attributes={"recoverops.incident_id": outcome.incident_id}
+            ):
+                analyze_incident(self._store, outcome.incident_id, event_id=outcome.event_id)
             return
         asked: ObjectRef[int | None] = self._analyzer.analyze.remote(
-            outcome.incident_id, event_id=outcome.event_id
+            outcome.incident_id, event_id=outcome.event_id, trace=tracing.carrier()
         )
         ray.get(asked, timeout=ANALYZER_TIMEOUT)
 
@@ -313,7 +327,7 @@ class Detector:
         if remediator is None or outcome.incident_id is None:
             return
         planned: ObjectRef[int | None] = remediator.plan.remote(
-            outcome.incident_id, event_id=outcome.event_id
+            outcome.incident_id, event_id=outcome.event_id, trace=tracing.carrier()
         )
         audit_id: int | None = ray.get(planned, timeout=REMEDIATOR_TIMEOUT)
         logger.debug(

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from recoverops.incidents import IncidentStatus
+from recoverops.observability import log_context, tracing
 from recoverops.remediation.engine import action_key, engine_for
 from recoverops.remediation.kinds import KINDS
 from recoverops.remediation.model import System
@@ -47,16 +48,27 @@ class Remediator:
         if loop:
             self._thread.start()
 
-    def plan(self, incident_id: int, *, event_id: int) -> int | None:
+    def plan(
+        self, incident_id: int, *, event_id: int, trace: dict[str, str] | None = None
+    ) -> int | None:
         """Plan the incident's actions for the occurrence `event_id` (the policy decides each);
         the audit entry of the plan when this call created an action, None when there is no
-        incident, nothing to plan, or its actions were planned already.
+        incident, nothing to plan, or its actions were planned already. `trace`: the
+        detector's span context, which the plan's span continues.
 
         Idempotent by the actions' unique keys (incident, occurrence, kind, target), not by
         reading back the audit log: each action is found or created under its key in one
         transaction (`Engine.plan`), so two remediators asked about the same event, at once or
         one after the other, plan every action once, and only the one that created them records
         the plan."""
+        attributes = {"recoverops.incident_id": incident_id, "recoverops.event_id": event_id}
+        with (
+            tracing.span("recoverops.remediate", parent=trace, attributes=attributes),
+            log_context(incident_id=incident_id, event_id=event_id),
+        ):
+            return self._plan(incident_id, event_id=event_id)
+
+    def _plan(self, incident_id: int, *, event_id: int) -> int | None:
         incident = self._store.get_incident(incident_id)
         if incident is None:
             return None
@@ -100,8 +112,12 @@ class Remediator:
         for action_id in self._engine.actions.claimable(system=self.system, now=datetime.now(UTC)):
             if self._stop.is_set():
                 break
-            if self._engine.run(action_id) is not None:
-                ran += 1
+            with (
+                tracing.span("recoverops.action", attributes={"recoverops.action_id": action_id}),
+                log_context(action_id=action_id),
+            ):
+                if self._engine.run(action_id) is not None:
+                    ran += 1
         self._stats["runs"] += ran
         return ran
 

@@ -29,6 +29,7 @@ from recoverops.settings import Settings
 from recoverops.store import Store
 
 from .analyzer import Analyzer
+from .cloudwatch_watch import CloudWatchActor
 from .detector import Checkpoint, Detector, DetectorConfig
 from .handles import Handle, spawn
 from .kube_watch import KubeWatchActor
@@ -39,7 +40,7 @@ logger = logging.getLogger("recoverops.actors")
 
 SYSTEMS = ("github", "gitlab", "jenkins")
 # Sources that watch a system themselves (`recoverops.sources`), one actor each.
-WATCHERS: dict[str, type[Any]] = {"kubernetes": KubeWatchActor}
+WATCHERS: dict[str, type[Any]] = {"kubernetes": KubeWatchActor, "cloudwatch": CloudWatchActor}
 PING_TIMEOUT = 10.0
 
 

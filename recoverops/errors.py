@@ -12,13 +12,20 @@
     ├── InvalidCursorError        a page cursor is not one the store handed out
     ├── NotFoundError             the store holds no such record (e.g. feedback on no incident)
     ├── MalformedPayload          a webhook body is not what its headers announce (serve.webhooks)
+    ├── Untrusted                 an SNS message SNS did not provably sign (serve.webhooks.sns)
+    ├── CertificateUnavailable    SNS's signing certificate could not be fetched now (the same)
     ├── PatchError                a diff does not parse or apply (diagnosis.patch)
     ├── Rejection                 a request the HTTP layer refuses, with its status (serve.errors)
     ├── NoAnswer                  the local champion copy cannot answer: ask MLflow
     ├── DatasetError              a training corpus is not in a known layout (training.datasets)
-    └── ActionError               a remediation action cannot be planned or do what was asked
-        ├── InvalidActionError    an unknown kind, or parameters the kind refuses
-        └── ActionStateError      not in its present status (approving an expired action)
+    ├── ActionError               a remediation action cannot be planned or do what was asked
+    │   ├── InvalidActionError    an unknown kind, or parameters the kind refuses
+    │   └── ActionStateError      not in its present status (approving an expired action)
+    └── PullRequestError          a fix's pull or merge request cannot be opened
+        ├── FixNotApplicable      the fix has no patch, or it no longer applies (409)
+        ├── DefaultBranchRefused  the branch is the repository's default branch (409)
+        ├── ForgeNotConfigured    no repository, forge or token for the incident (422)
+        └── ForgeFailed           GitHub, GitLab or the git push answered with an error (502)
 
 Components return results, not exceptions; these are for programming errors and for the edges:
 only the CLI maps them to exit codes, only the HTTP layer to status codes.
@@ -77,3 +84,23 @@ class InvalidActionError(ActionError, ValueError):
 
 class ActionStateError(ActionError):
     """The action's status does not allow what was asked; the HTTP layer answers 409."""
+
+
+class PullRequestError(RecoverOpsError):
+    """A fix's pull or merge request cannot be opened; the message says why, never a token."""
+
+
+class FixNotApplicable(PullRequestError):
+    """The fix has no patch, or its patch does not apply to the default branch any more."""
+
+
+class DefaultBranchRefused(PullRequestError):
+    """The branch a fix would be pushed to is the repository's default branch."""
+
+
+class ForgeNotConfigured(PullRequestError):
+    """The incident names no repository RecoverOps can reach, or its forge has no token."""
+
+
+class ForgeFailed(PullRequestError):
+    """GitHub, GitLab or git itself refused or failed; the HTTP layer answers 502."""

@@ -27,6 +27,7 @@ class Source(StrEnum):
     GITLAB = "gitlab"
     JENKINS = "jenkins"
     CLOUDWATCH = "cloudwatch"
+    AWS = "aws"  # EventBridge events, delivered by SNS (POST /webhooks/aws)
     KUBERNETES = "kubernetes"
     CLI = "cli"
 

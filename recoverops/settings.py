@@ -9,15 +9,16 @@ stops before it starts anything; `problems` turns the refusal into one line per 
 from __future__ import annotations
 
 import difflib
+import json
 import os
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, ValidationInfo, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 MIB = 1024 * 1024
 PREFIX = "RECOVEROPS_"
@@ -30,11 +31,14 @@ OTHER_VARIABLES: Mapping[str, str] = {
     "RECOVEROPS_TEST_POSTGRES_URL": "tests: the PostgreSQL server's admin URL "
     "(default `postgresql://postgres@127.0.0.1:5432/postgres`)",
     "RECOVEROPS_TEST_REDIS_URL": "tests: the Redis server (default `redis://127.0.0.1:6379/0`)",
+    "RECOVEROPS_TEST_CHROMIUM": "tests: the Chromium the dashboard's browser test drives "
+    "(default `/usr/bin/chromium`, Debian's; `make services` installs it)",
     "RECOVEROPS_NOTEBOOK_DATA": "notebooks: the labelled corpora they read",
 }
 
 _DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg", "postgres")
 _REDIS_SCHEMES = ("redis", "rediss", "unix")
+_LOG_GROUP = re.compile(r"[\w\-/.#]{1,512}")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.-]*)://", re.IGNORECASE)
 
 
@@ -166,7 +170,8 @@ class Settings(BaseSettings):
     github_token: SecretStr | None = Field(
         default=None,
         description="Reads the logs of failed GitHub Actions jobs: a fine-grained token with "
-        "*Actions: read* on the repositories (or a classic token with `repo`).",
+        "*Actions: read* on the repositories (or a classic token with `repo`). Opening pull "
+        "requests with fixes also needs *Contents: write* and *Pull requests: write*.",
     )
     github_api_url: str = Field(
         default="https://api.github.com",
@@ -183,7 +188,8 @@ class Settings(BaseSettings):
     gitlab_token: SecretStr | None = Field(
         default=None,
         description="Reads job logs: a project, group or personal access token with the "
-        "`read_api` scope (Reporter role or more).",
+        "`read_api` scope (Reporter role or more). Opening merge requests with fixes needs the "
+        "`api` scope and the Developer role instead.",
     )
     gitlab_webhook_token: SecretStr | None = Field(
         default=None,
@@ -200,10 +206,42 @@ class Settings(BaseSettings):
         default=None,
         description="The token the Notification plugin's endpoint sends, in `X-Jenkins-Token`.",
     )
+    public_url: str | None = Field(
+        default=None,
+        description="Where operators reach RecoverOps' API (`https://HOST`): a pull or merge "
+        "request links its incident as `PUBLIC_URL/incidents/ID`. Unset: it names the incident "
+        "by number only.",
+    )
+    fix_author: str = Field(
+        default="RecoverOps <recoverops@noreply.invalid>",
+        pattern=r"^[^<>\n]+ <[^<>\s]+@[^<>\s]+>$",
+        description="The author (`Name <email>`) of the commits that carry a fix to a pull or "
+        "merge request branch.",
+    )
     dashboard_api_url: str = Field(
         default="http://127.0.0.1:8000",
         description="The API the dashboard reads (`recoverops up` sets it to the API it "
         "starts). Only this setting names it: never the page's URL.",
+    )
+    dashboard_token: SecretStr | None = Field(
+        default=None,
+        description="The bearer token the dashboard sends to the API until someone signs in "
+        "with their own (not needed where the API has no sign-in).",
+    )
+    log_format: Literal["text", "json"] = Field(
+        default="text",
+        description="How `recoverops api`, `up` and every actor write their log lines: `text` "
+        "for a terminal, `json` (one object per line, with the incident, event and action ids "
+        "of the work it is about) for a log pipeline.",
+    )
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(
+        default="INFO", description="The least severe log lines written."
+    )
+    tracing_endpoint: str | None = Field(
+        default=None,
+        description="An OpenTelemetry collector's OTLP/HTTP traces endpoint "
+        "(`http://HOST:4318/v1/traces`): each delivery is then traced from the webhook through "
+        "the detector and analyzer to the remediator. Unset: no tracing.",
     )
     aws_endpoint_url: str | None = Field(
         default=None,
@@ -211,6 +249,35 @@ class Settings(BaseSettings):
     )
     aws_region: str = Field(
         default="us-east-1", min_length=1, description="The AWS region the remediators act in."
+    )
+    aws_log_groups: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="CloudWatch log groups `recoverops up` follows, a JSON list (or one group "
+        "alone) of `GROUP` or `GROUP:PATTERN` (a CloudWatch filter pattern; without one, "
+        '`?ERROR ?Error ?FATAL ?Exception ?Traceback ?panic ?"Task timed out"`), e.g. '
+        '`["/aws/lambda/web", "/ecs/api:?ERROR ?OOM"]`. Empty: no CloudWatch source.',
+    )
+    aws_log_poll_s: float = Field(
+        default=10.0, gt=0, description="Seconds between two reads of each followed log group."
+    )
+    aws_log_batch: int = Field(
+        default=500,
+        ge=1,
+        le=10_000,
+        description="Matching events read per log group per poll, at most: a backlog is "
+        "worked off in polls of this size, so memory stays bounded.",
+    )
+    aws_sns_topic_arns: Annotated[list[str], NoDecode] = Field(
+        default=[],
+        description="The SNS topics `POST /webhooks/aws` accepts messages from, a JSON list of "
+        "ARNs. Unset, it refuses every message (403) unless RECOVEROPS_ENV=development: anyone "
+        "can make an SNS topic, so a valid signature alone does not say the topic is yours.",
+    )
+    aws_sns_dev_cert_host: str | None = Field(
+        default=None,
+        description="Development and tests only: one more `HOST[:PORT]` trusted to serve SNS "
+        "signing certificates and subscription URLs (over http or https), besides "
+        "`sns.REGION.amazonaws.com(.cn)`. Refused unless RECOVEROPS_ENV=development.",
     )
     kubeconfig: Path | None = Field(
         default=None,
@@ -227,8 +294,11 @@ class Settings(BaseSettings):
         "gitlab_url",
         "jenkins_url",
         "jenkins_user",
+        "public_url",
         "aws_endpoint_url",
+        "aws_sns_dev_cert_host",
         "llm_model",
+        "tracing_endpoint",
         mode="before",
     )
     @classmethod
@@ -240,6 +310,46 @@ class Settings(BaseSettings):
     def _home_is_a_folder(cls, value: Path) -> Path:
         if value.exists() and not value.is_dir():
             raise ValueError(f"{value} is a file, not a folder")
+        return value
+
+    @field_validator("aws_log_groups", "aws_sns_topic_arns", mode="before")
+    @classmethod
+    def _json_list(cls, value: object) -> object:
+        """A JSON list of strings; a variable that is no JSON list is one entry."""
+        if not isinstance(value, str):
+            return value
+        text = value.strip()
+        if not text:
+            return []
+        if not text.startswith("["):
+            return [text]
+        try:
+            return json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"not a JSON list of strings: {error.msg}") from None
+
+    @field_validator("aws_log_groups")
+    @classmethod
+    def _log_groups(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            group = entry.split(":", 1)[0]
+            if not _LOG_GROUP.fullmatch(group):
+                raise ValueError(
+                    f"{entry!r} is not GROUP or GROUP:PATTERN (a log group name is 1-512 of "
+                    "a-z A-Z 0-9 _ - / . #)"
+                )
+        return value
+
+    @field_validator("aws_sns_dev_cert_host")
+    @classmethod
+    def _dev_cert_host_in_development_only(
+        cls, value: str | None, info: ValidationInfo
+    ) -> str | None:
+        if value is not None and info.data.get("env") != "development":
+            raise ValueError(
+                "it trusts a host that is not AWS to sign SNS messages: refused unless "
+                "RECOVEROPS_ENV=development"
+            )
         return value
 
     @field_validator("database_url")
@@ -292,7 +402,9 @@ class Settings(BaseSettings):
         "jenkins_url",
         "llm_base_url",
         "aws_endpoint_url",
+        "tracing_endpoint",
         "dashboard_api_url",
+        "public_url",
     )
     @classmethod
     def _web_url(cls, value: str | None) -> str | None:

@@ -31,6 +31,7 @@ from .errors import install_handlers
 from .metrics import LatencyMiddleware, Metrics, incident_counts, store_stage_times
 from .routes import ROUTERS
 from .services import QueueHandle, Services
+from .webhooks.sns import SnsVerifier
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +67,7 @@ def create_app(
         metrics=Metrics(),
         refine=refine,
         analyze_slots=threading.BoundedSemaphore(settings.analyze_concurrency),
+        sns=SnsVerifier(extra_host=settings.aws_sns_dev_cert_host),
     )
     services.metrics.watch(
         depth=lambda: services.queue.get().depth(),
@@ -73,6 +75,7 @@ def create_app(
         stage_times=lambda: store_stage_times(opened),
         dead_letters=opened.dead_letter_counts,
         positions=opened.source_positions,
+        health=opened.source_health,
     )
     for name in ("github_webhook_secret", "gitlab_webhook_token", "jenkins_webhook_token"):
         if getattr(settings, name) is None and settings.development:
@@ -82,10 +85,18 @@ def create_app(
             )
         elif getattr(settings, name) is None:
             log.info("RECOVEROPS_%s is not set: its webhook refuses every delivery", name.upper())
+    if not settings.aws_sns_topic_arns:
+        log.info(
+            "RECOVEROPS_AWS_SNS_TOPIC_ARNS is not set: /webhooks/aws %s",
+            "accepts any SNS topic (RECOVEROPS_ENV=development)"
+            if settings.development
+            else "refuses every message",
+        )
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
+        services.sns.close()
         if owns_store:
             opened.close()
 

@@ -47,3 +47,5 @@ JsonBody = Annotated[Body, Depends(BodyReader(JSON))]
 # GitHub sends JSON, or `payload=<JSON>` form-encoded when the hook is set up that way.
 GitHubBody = Annotated[Body, Depends(BodyReader(JSON, FORM))]
 LogBody = Annotated[Body, Depends(BodyReader(TEXT, JSON))]
+# SNS posts its JSON as text/plain.
+AwsBody = Annotated[Body, Depends(BodyReader(TEXT, JSON))]

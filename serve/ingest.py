@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 from functools import partial
 
 from recoverops.incidents import Event, Source
+from recoverops.observability import tracing
 from recoverops.queue import event_message
 from recoverops.store import Store
 
@@ -36,6 +37,18 @@ class Ingested:
 
 
 def ingest(store: Store, queue: QueueHandle, *, source: Source, delivery: Delivery) -> Ingested:
+    """Store the delivery and queue it if it is a failure, in the trace's first span (the
+    queued message carries its context to the detector)."""
+    attributes = {"recoverops.source": source.value, "recoverops.delivery": delivery.delivery_id}
+    with tracing.span("recoverops.webhook", attributes=attributes) as current:
+        ingested = _ingest(store, queue, source=source, delivery=delivery)
+        if current is not None:
+            current.set_attribute("recoverops.event_id", ingested.event_id)
+            current.set_attribute("recoverops.queued", ingested.queued)
+        return ingested
+
+
+def _ingest(store: Store, queue: QueueHandle, *, source: Source, delivery: Delivery) -> Ingested:
     event = Event(
         source=source,
         kind=delivery.kind,

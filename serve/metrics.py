@@ -3,7 +3,8 @@
 Counted as they happen: events received (by source and outcome), requests refused (by route
 and reason), request latency (by route template, method and status). Read from the store and
 the queue at scrape time: queue depth (waiting, in flight), incidents by category and status,
-the watching sources' positions and how long since each moved, and the pipeline's stage
+the watching sources' positions and how long since each moved, their errors and lag per stream
+(`recoverops_source_errors_total`, `recoverops_source_lag_seconds`), and the pipeline's stage
 latencies.
 
 Stage latencies, `recoverops_stage_latency_seconds{stage, quantile}`, over the last hour (at most
@@ -51,6 +52,8 @@ STAGES = ("ingest", "detect", "analyze")
 StageTimes = dict[str, list[float]]
 # (source, stream, position, saved at): a watching source's place (`Store.source_positions`).
 SourcePosition = tuple[str, str, str, datetime]
+# (source, stream, errors, caught up to): how a watched stream is doing (`Store.source_health`).
+SourceHealth = tuple[str, str, int, datetime | None]
 
 
 class RecentTimes:
@@ -104,9 +107,11 @@ class Metrics:
         stage_times: Callable[[], StageTimes] | None = None,
         dead_letters: Callable[[], tuple[int, int]] | None = None,
         positions: Callable[[], Sequence[SourcePosition]] | None = None,
+        health: Callable[[], Sequence[SourceHealth]] | None = None,
     ) -> None:
         """Read the queue depth, the incident counts, the stages' times, the dead letters'
-        (total, waiting) counts and the watching sources' positions at each scrape."""
+        (total, waiting) counts and the watching sources' positions, errors and lag at each
+        scrape."""
         self.registry.register(
             _StateCollector(
                 depth,
@@ -115,6 +120,7 @@ class Metrics:
                 self.ingest,
                 dead_letters or (lambda: (0, 0)),
                 positions or (lambda: ()),
+                health or (lambda: ()),
             )
         )
 
@@ -155,6 +161,7 @@ class _StateCollector(Collector):
         ingest: RecentTimes,
         dead_letters: Callable[[], tuple[int, int]],
         positions: Callable[[], Sequence[SourcePosition]],
+        health: Callable[[], Sequence[SourceHealth]],
     ) -> None:
         self._depth = depth
         self._counts = counts
@@ -162,6 +169,7 @@ class _StateCollector(Collector):
         self._ingest = ingest
         self._dead_letters = dead_letters
         self._positions = positions
+        self._health = health
 
     def collect(self) -> Iterator[Metric]:
         # A scrape never fails for a service that is down: its series are left out and
@@ -214,6 +222,12 @@ class _StateCollector(Collector):
         else:
             yield from _position_families(positions, now=datetime.now(UTC))
         try:
+            health = self._health()
+        except Exception as error:
+            log.warning("metrics: source health unavailable: %s", type(error).__name__)
+        else:
+            yield from _health_families(health, now=datetime.now(UTC))
+        try:
             times = {"ingest": self._ingest.values(), **self._stage_times()}
         except Exception as error:
             log.warning("metrics: stage latencies unavailable: %s", type(error).__name__)
@@ -222,8 +236,9 @@ class _StateCollector(Collector):
 
 
 def _position_families(positions: Sequence[SourcePosition], *, now: datetime) -> Iterator[Metric]:
-    """How long since each watched stream last moved, and where it is (a Kubernetes
-    resourceVersion is a number in practice; a position that is not one is left out)."""
+    """How long since each watched stream last moved, and where it is: a Kubernetes
+    resourceVersion (a number in practice), or the CloudWatch source's last event time in
+    milliseconds (its position's first word); a position that is neither is left out."""
     age = GaugeMetricFamily(
         "recoverops_source_position_age_seconds",
         "Seconds since a watching source last saved its position in a stream.",
@@ -231,15 +246,38 @@ def _position_families(positions: Sequence[SourcePosition], *, now: datetime) ->
     )
     where = GaugeMetricFamily(
         "recoverops_source_position",
-        "The position a watching source last saved in a stream (a resourceVersion).",
+        "The position a watching source last saved in a stream (a Kubernetes resourceVersion; "
+        "for CloudWatch, the last event read, in milliseconds since the epoch).",
         labels=["source", "stream"],
     )
     for source, stream, position, at in positions:
         age.add_metric([source, stream], _seconds(at, now))
-        if position.isdigit():
-            where.add_metric([source, stream], float(position))
+        number = position.split(" ", 1)[0]
+        if number.isdigit():
+            where.add_metric([source, stream], float(number))
     yield age
     yield where
+
+
+def _health_families(health: Sequence[SourceHealth], *, now: datetime) -> Iterator[Metric]:
+    """Each watched stream's errors and lag (now minus the time up to which its source has
+    read everything; a stream never read through has no lag yet)."""
+    errors = CounterMetricFamily(
+        "recoverops_source_errors",
+        "Errors a watching source met reading a stream (the API or the store was down).",
+        labels=["source", "stream"],
+    )
+    lag = GaugeMetricFamily(
+        "recoverops_source_lag_seconds",
+        "Seconds between now and the time up to which a watching source has read a stream.",
+        labels=["source", "stream"],
+    )
+    for source, stream, count, caught_up in health:
+        errors.add_metric([source, stream], count)
+        if caught_up is not None:
+            lag.add_metric([source, stream], _seconds(caught_up, now))
+    yield errors
+    yield lag
 
 
 def _stage_families(times: StageTimes) -> Iterator[Metric]:

@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from ray import serve
 from ray.serve import Application
 
+from recoverops.observability.setup import set_up
 from recoverops.settings import Settings
 
 from .app import create_app
@@ -22,6 +23,7 @@ def serve_application(
     asks (`serve.classifier`); None: the rules alone."""
 
     def build() -> FastAPI:  # a plain function: Serve takes any other callable for the app itself
+        set_up(settings)  # this replica's process logs and traces as `up` does
         if classifier is None:
             return create_app(settings)
         return create_app(settings, refine=ClassifierClient(app_name=classifier).refine)

@@ -26,6 +26,16 @@ class Ignored(BaseModel):
 
     ignored: bool = True
     event: str
+    reason: str
+
+
+class SnsAnswer(BaseModel):
+    """An SNS subscription message, handled: `confirmed` (the subscription is now live) or
+    `unsubscribed`, for `topic`."""
+
+    ok: bool = True
+    type: str
+    topic: str
 
 
 class Pong(BaseModel):

@@ -13,6 +13,7 @@ from recoverops.settings import Settings
 from recoverops.store import Store
 
 from .metrics import Metrics
+from .webhooks.sns import SnsVerifier
 
 
 class QueueHandle:
@@ -59,3 +60,5 @@ class Services:
     refine: Callable[[Analysis], Analysis] | None = None
     # POST /analyze's places (RECOVEROPS_ANALYZE_CONCURRENCY): one is taken for each analysis.
     analyze_slots: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(2))
+    # Checks SNS signatures for POST /webhooks/aws, caching the certificates it fetched.
+    sns: SnsVerifier = field(default_factory=SnsVerifier)

@@ -33,6 +33,11 @@ READS = (
     "github_webhook_secret",
     "gitlab_webhook_token",
     "jenkins_webhook_token",
+    "aws_sns_topic_arns",
+    "aws_sns_dev_cert_host",
+    "log_format",
+    "log_level",
+    "tracing_endpoint",
 )
 
 
@@ -61,7 +66,10 @@ def run(args: argparse.Namespace) -> int:
         return EXIT_CONFIG
     import uvicorn
 
+    from recoverops.observability.setup import set_up
     from recoverops.serve import create_app
+
+    set_up(settings)
 
     try:
         app = create_app(settings)

@@ -6,7 +6,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from recoverops.cli import actions, analyze, api, replay, train, up
+from recoverops.cli import actions, analyze, api, fix, replay, train, up
 from recoverops.cli.common import EXIT_OK
 
 
@@ -22,6 +22,7 @@ def build_parser() -> argparse.ArgumentParser:
     up.register(commands)
     train.register(commands)
     actions.register(commands)
+    fix.register(commands)
     return parser
 
 

@@ -32,7 +32,7 @@ from recoverops.cli.common import (
     whole_number,
 )
 from recoverops.errors import RecoverOpsError
-from recoverops.settings import variable
+from recoverops.settings import Settings, variable
 
 # The dashboard is a Streamlit script in the source tree, next to the package.
 DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
@@ -41,6 +41,9 @@ DASHBOARD = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
 READS = (
     "env",
     "home",
+    "log_format",
+    "log_level",
+    "tracing_endpoint",
     "database_url",
     "redis_url",
     "mlflow_uri",
@@ -60,6 +63,8 @@ READS = (
     "jenkins_user",
     "jenkins_token",
     "jenkins_webhook_token",
+    "aws_sns_topic_arns",
+    "aws_sns_dev_cert_host",
     "promote_max_class_drop",
     "retrain_data_path",
     "retrain_min_new_labels",
@@ -68,7 +73,20 @@ READS = (
     "retrain_num_cpus",
     "retrain_memory_mb",
     "kubeconfig",
+    "aws_log_groups",
+    "aws_log_poll_s",
+    "aws_log_batch",
 )
+
+
+def watchers_of(settings: Settings) -> tuple[str, ...]:
+    """The watching sources the settings ask for: Kubernetes with a kubeconfig, CloudWatch
+    Logs with log groups to follow."""
+    wanted = {
+        "kubernetes": settings.kubeconfig is not None,
+        "cloudwatch": bool(settings.aws_log_groups),
+    }
+    return tuple(name for name, on in wanted.items() if on)
 
 
 def register(commands: Any) -> None:
@@ -115,10 +133,12 @@ def run(args: argparse.Namespace) -> int:
 
     from recoverops.actors import DetectorConfig, PoolConfig, start_supervisor
     from recoverops.actors.retrainer import start_retrainer
+    from recoverops.observability.setup import set_up
     from recoverops.serve.classifier import APP_NAME, classifier_application
     from recoverops.serve.ray_app import serve_application
 
     dashboard: subprocess.Popen[bytes] | None = None
+    set_up(settings)
     ray.init(num_cpus=args.cpus, include_dashboard=False, log_to_driver=False)
     # After ray.init, which installs its own handlers: a signal must stop us cleanly.
     stop = threading.Event()
@@ -139,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
                 # Without a policy every action is a dry run, and only CI incidents plan any:
                 # the Kubernetes and AWS remediators (a process each) start with a policy.
                 extra_remediators=() if policy is None else ("kubernetes", "aws"),
-                watchers=("kubernetes",) if settings.kubeconfig is not None else (),
+                watchers=watchers_of(settings),
             ),
         )
         serving = classifier.status.remote().result(timeout_s=60)["model"]
@@ -152,6 +172,9 @@ def run(args: argparse.Namespace) -> int:
         )
         if settings.kubeconfig is not None:
             say(f"watching Kubernetes pods, events, Jobs and nodes through {settings.kubeconfig}")
+        if settings.aws_log_groups:
+            groups = ", ".join(entry.partition(":")[0] for entry in settings.aws_log_groups)
+            say(f"following CloudWatch log groups {groups}")
         say(
             "remediation: dry run (RECOVEROPS_POLICY is not set)"
             if policy is None

@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import Any, Protocol
 
 from recoverops.incidents import Source
+from recoverops.observability import tracing
 
 # How long a claimed message stays with its consumer before another may take it over. Long
 # enough for the slowest analysis; a crashed consumer's work waits this long to be redone.
@@ -66,5 +67,11 @@ def queue_key(event_id: int) -> str:
 
 def event_message(event_id: int, source: Source, kind: str) -> tuple[str, dict[str, Any]]:
     """The queue key and body of a stored failure event. Ingestion, the source actors' sweep and
-    the watch sources all queue through it: a key built two ways would queue one event twice."""
-    return queue_key(event_id), {"event_id": event_id, "source": source.value, "kind": kind}
+    the watch sources all queue through it: a key built two ways would queue one event twice.
+    When tracing is on, the body carries the current span's context (`trace`), so the detector's
+    span continues the webhook's trace in another process."""
+    body: dict[str, Any] = {"event_id": event_id, "source": source.value, "kind": kind}
+    trace = tracing.carrier()
+    if trace:
+        body["trace"] = trace
+    return queue_key(event_id), body

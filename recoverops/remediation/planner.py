@@ -2,9 +2,10 @@
 event that reported it. The policy then decides whether each is carried out.
 
 Today one rule: a CI job that failed for a transient reason (its surroundings, not its code) is
-worth running again. Fix proposals (patches opened as pull or merge requests) and the watched
-Kubernetes and AWS sources will plan their own kinds here; a failure RecoverOps does not know how
-to fix plans nothing and stays with a person.
+worth running again. Fix proposals with a patch become pull or merge requests when an operator
+asks (`recoverops.remediation.pull_requests`); the watched Kubernetes and AWS sources will plan
+their own kinds here; a failure RecoverOps does not know how to fix plans nothing and stays with
+a person.
 """
 
 from __future__ import annotations

@@ -4,4 +4,8 @@ Each turns what it sees into stored, queued failure events (`sink`) that the det
 like a CI delivery, and keeps its position in the store so that a restart resumes:
 
 - `kubernetes`: pods, events, Jobs and nodes of one cluster (`RECOVEROPS_KUBECONFIG`).
+- `cloudwatch`: CloudWatch Logs groups, their lines that match a filter pattern
+  (`RECOVEROPS_AWS_LOG_GROUPS`).
+
+AWS events are pushed instead (EventBridge → SNS → `POST /webhooks/aws`, `serve/webhooks/aws/`).
 """

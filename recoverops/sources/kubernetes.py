@@ -30,7 +30,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from recoverops.incidents import Source
 from recoverops.outage import Outage
@@ -57,6 +57,7 @@ GONE = 410
 _LOGGED_CAUSES = frozenset({CRASH_LOOP, OOM_KILLED})
 
 Clock = Callable[[], datetime]
+K = TypeVar("K")
 
 
 def utc_now() -> datetime:
@@ -102,16 +103,16 @@ class StreamStats:
         }
 
 
-class Dedupe:
-    """The (workload, cause) pairs stored in the last `window`, at most `limit` of them (the
+class Dedupe(Generic[K]):
+    """The (target, cause) pairs stored in the last `window`, at most `limit` of them (the
     oldest are forgotten first: a forgotten pair is stored again, never lost)."""
 
     def __init__(self, window: timedelta, limit: int) -> None:
         self._window = window
         self._limit = limit
-        self._last: OrderedDict[tuple[Workload, str], datetime] = OrderedDict()
+        self._last: OrderedDict[K, datetime] = OrderedDict()
 
-    def recent(self, key: tuple[Workload, str], now: datetime) -> bool:
+    def recent(self, key: K, now: datetime) -> bool:
         while self._last:
             oldest, at = next(iter(self._last.items()))
             if now - at < self._window:
@@ -119,7 +120,7 @@ class Dedupe:
             del self._last[oldest]
         return key in self._last
 
-    def remember(self, key: tuple[Workload, str], now: datetime) -> None:
+    def remember(self, key: K, now: datetime) -> None:
         self._last[key] = now
         self._last.move_to_end(key)
         while len(self._last) > self._limit:
@@ -159,7 +160,9 @@ class KubeWatcher:
         self._core = client.CoreV1Api(api_client)
         self._batch = client.BatchV1Api(api_client)
         self._owners = OwnerResolver(api_client, cache_size=self.config.cache_size)
-        self._dedupe = Dedupe(self.config.dedupe_window, self.config.dedupe_keys)
+        self._dedupe: Dedupe[tuple[Workload, str]] = Dedupe(
+            self.config.dedupe_window, self.config.dedupe_keys
+        )
         self._lock = threading.Lock()  # the dedupe map and the owner caches
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -249,6 +252,7 @@ class KubeWatcher:
             except Exception as error:  # the API server or the store is down: wait, go on
                 stream.stats.errors += 1
                 stream.stats.last_error = redact_text(f"{type(error).__name__}: {error}")[:500]
+                record_error(self._store, SOURCE.value, self.key(stream.name), stream.stats)
                 self._stop.wait(outage.failed(error))
                 continue
             outage.succeeded()
@@ -337,6 +341,8 @@ class KubeWatcher:
 
     def _save(self, stream: _Stream, position: str) -> None:
         self._store.save_source_position(SOURCE.value, self.key(stream.name), position)
+        # Saved after what it covers was handled: the stream is read up to now (its lag).
+        self._store.source_caught_up(SOURCE.value, self.key(stream.name), self._clock())
         stream.stats.position = position
 
     # What each stream's objects say
@@ -427,6 +433,14 @@ class KubeWatcher:
             return [title, f"  (unavailable: {type(error).__name__})"]
         lines = log.splitlines()[-self.config.tail_lines :] if isinstance(log, str) else []
         return [title, *(f"  {line}" for line in lines)] if lines else [title, "  (empty)"]
+
+
+def record_error(store: Store, source: str, stream: str, stats: StreamStats) -> None:
+    """Count the error in the store too, for /metrics; a store that is down is why, often."""
+    try:
+        store.source_failed(source, stream, stats.last_error or "")
+    except Exception as error:
+        logger.debug("%s %s: error not recorded: %s", source, stream, type(error).__name__)
 
 
 def api_client_from_settings(settings: Settings) -> Any:

@@ -50,6 +50,17 @@ def find_event(session: Session, *, source: Source, delivery_id: str) -> StoredE
     return None if row is None else to_stored_event(row)
 
 
+def latest_of_incident(session: Session, incident_id: int) -> StoredEvent | None:
+    """The newest event that was an occurrence of the incident (None: none was stored)."""
+    row = session.execute(
+        select(EventRow)
+        .where(EventRow.incident_id == incident_id)
+        .order_by(EventRow.id.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return None if row is None else to_stored_event(row)
+
+
 def mark_processed(
     session: Session, event_id: int, *, at: datetime, incident_id: int | None
 ) -> bool:

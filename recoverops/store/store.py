@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from recoverops.analysis import Analysis
+from recoverops.errors import NotFoundError
 from recoverops.incidents import Event, IncidentStatus, LogRetrySchedule, Source, TimelineEntry
 from recoverops.settings import Settings
 from recoverops.store import (
@@ -18,6 +19,7 @@ from recoverops.store import (
     dead_letters,
     events,
     feedback,
+    health,
     history,
     incident_pages,
     incidents,
@@ -121,6 +123,11 @@ class Store:
     def find_event(self, source: Source, delivery_id: str) -> StoredEvent | None:
         with self.reading() as session:
             return events.find_event(session, source=source, delivery_id=delivery_id)
+
+    def latest_event_of(self, incident_id: int) -> StoredEvent | None:
+        """The incident's newest occurrence's event, with its payload (None: none stored)."""
+        with self.transaction() as session:
+            return events.latest_of_incident(session, incident_id)
 
     def mark_event_processed(self, event_id: int) -> bool:
         """For an event that produced no incident; False if it was already processed."""
@@ -292,6 +299,34 @@ class Store:
         with self.transaction() as session:
             return audit.append(
                 session, actor=actor, verb=verb, subject=subject, detail=detail, at=self._clock()
+            )
+
+    def note_on_incident(
+        self,
+        incident_id: int,
+        *,
+        actor: str,
+        verb: str,
+        stage: str,
+        text: str,
+        detail: Mapping[str, Any],
+    ) -> int:
+        """One thing done about an incident, in its timeline (`stage`, `text`) and in the audit
+        log (`verb`, `detail`), in one transaction; the audit entry's id.
+
+        NotFoundError for an unknown incident."""
+        with self.transaction() as session:
+            if incidents.get(session, incident_id) is None:
+                raise NotFoundError(f"no incident {incident_id}")
+            at = self._clock()
+            incidents.append_timeline(session, incident_id, at=at, stage=stage, detail=text)
+            return audit.append(
+                session,
+                actor=actor,
+                verb=verb,
+                subject=f"incident:{incident_id}",
+                detail=detail,
+                at=at,
             )
 
     def audit_entries(
@@ -468,3 +503,20 @@ class Store:
         """The next start lists `stream` afresh (its position expired)."""
         with self.transaction() as session:
             positions.forget(session, source=source, stream=stream)
+
+    # Source health
+
+    def source_caught_up(self, source: str, stream: str, to: datetime) -> None:
+        """`source` has read everything of `stream` up to `to` (its lag is now minus that)."""
+        with self.transaction() as session:
+            health.caught_up(session, source=source, stream=stream, to=to)
+
+    def source_failed(self, source: str, stream: str, error: str) -> None:
+        """Count an error of `source` reading `stream` and keep its (redacted) text."""
+        with self.transaction() as session:
+            health.failed(session, source=source, stream=stream, error=error, at=self._clock())
+
+    def source_health(self) -> list[tuple[str, str, int, datetime | None]]:
+        """(source, stream, errors, caught_up_to) of every watched stream (for /metrics)."""
+        with self.transaction() as session:
+            return health.every(session)

@@ -223,3 +223,17 @@ class SourcePositionRow(Base):
     stream: Mapped[str] = mapped_column(String(255), primary_key=True)
     position: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SourceHealthRow(Base):
+    """How a watched stream is doing (migration 0011): the errors its source met, and the time
+    up to which it has read everything (its lag is now minus that)."""
+
+    __tablename__ = "source_health"
+
+    source: Mapped[str] = mapped_column(String(32), primary_key=True)
+    stream: Mapped[str] = mapped_column(String(255), primary_key=True)
+    errors: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_error: Mapped[str | None] = mapped_column(Text)
+    last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    caught_up_to: Mapped[datetime | None] = mapped_column(UTCDateTime())

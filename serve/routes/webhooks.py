@@ -1,4 +1,6 @@
-"""POST /webhooks/{github,gitlab,jenkins}: CI systems report what their jobs did.
+"""POST /webhooks/{github,gitlab,jenkins}: CI systems report what their jobs did; POST
+/webhooks/aws: AWS events, EventBridge → SNS → here (`webhooks.sns` proves SNS sent them,
+`webhooks.aws` reads the event).
 
 Each answers 202 `{"event_id", "redelivery", "failure"}` once the event is stored (and queued
 when it reports a failure), 202 `{"ignored": true}` for an event type RecoverOps does not use
@@ -7,6 +9,11 @@ when it reports a failure), 202 `{"ignored": true}` for an event type RecoverOps
 RECOVEROPS_ENV=development), 400 (malformed, with the reason: a `MalformedPayload` raised while
 reading), 413 (too large), 415 (media type) or 503 (the store or the queue is down: retry the
 delivery; an event stored before the queue failed is queued by its redelivery).
+
+/webhooks/aws answers an SNS SubscriptionConfirmation with 200 once it confirmed it (GET of its
+SubscribeURL; 503 if that failed, so SNS sends it again), an UnsubscribeConfirmation with 200,
+and a Notification like the others; 401 is a message SNS did not sign (its certificate's URL, or
+its signature), 403 a topic that is not in RECOVEROPS_AWS_SNS_TOPIC_ARNS.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import time
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
+import httpx
 from fastapi import APIRouter, Header, Request, Response
 from pydantic import SecretStr
 from redis import RedisError
@@ -24,12 +32,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from recoverops.incidents import Source
 
 from ..body import FORM, Body
-from ..deps import GitHubBody, JsonBody, ServicesDep
+from ..deps import AwsBody, GitHubBody, JsonBody, ServicesDep
 from ..errors import FORBIDDEN, SERVICE_UNAVAILABLE, UNAUTHORIZED, Rejection, malformed
 from ..ingest import ingest
-from ..schemas import Accepted, Ignored, Pong, Refusal
+from ..schemas import Accepted, Ignored, Pong, Refusal, SnsAnswer
 from ..services import Services
-from ..webhooks import Delivery, MalformedPayload, github, gitlab, jenkins
+from ..webhooks import Delivery, MalformedPayload, aws, github, gitlab, jenkins, sns
 from ..webhooks.base import parse_json_object, secret_matches
 
 log = logging.getLogger(__name__)
@@ -114,6 +122,75 @@ def jenkins_webhook(
     return _accept(services, Source.JENKINS, delivery)
 
 
+@router.post(
+    "/aws",
+    status_code=ACCEPTED,
+    response_model=Accepted | Ignored | SnsAnswer,
+    responses={
+        OK: {"model": SnsAnswer, "description": "A subscription message, handled"},
+        **_REFUSALS,
+    },
+)
+def aws_webhook(
+    body: AwsBody,
+    services: ServicesDep,
+    response: Response,
+    x_amz_sns_message_type: Annotated[str | None, Header()] = None,
+) -> Accepted | Ignored | SnsAnswer:
+    message = sns.parse(parse_json_object(body.raw), announced=x_amz_sns_message_type)
+    _topic_accepted(services, message.topic_arn)
+    try:
+        services.sns.verify(message)
+    except sns.Untrusted as error:
+        raise Rejection(UNAUTHORIZED, "bad_signature", f"not signed by SNS: {error}") from None
+    except sns.CertificateUnavailable as error:
+        raise Rejection(SERVICE_UNAVAILABLE, "unavailable", f"{error}; retry") from None
+    source = Source.AWS.value
+    if message.type == sns.SUBSCRIPTION_CONFIRMATION:
+        try:
+            services.sns.confirm(message)
+        except sns.Untrusted as error:
+            raise Rejection(UNAUTHORIZED, "bad_subscribe_url", str(error)) from None
+        except httpx.HTTPError as error:
+            raise Rejection(
+                SERVICE_UNAVAILABLE,
+                "unconfirmed",
+                f"the subscription could not be confirmed ({type(error).__name__}); SNS "
+                "sends the confirmation again",
+            ) from None
+        log.info("confirmed the SNS subscription to %s", message.topic_arn)
+        services.metrics.received.labels(source=source, outcome="subscribed").inc()
+        response.status_code = OK
+        return SnsAnswer(type=message.type, topic=message.topic_arn)
+    if message.type == sns.UNSUBSCRIBE_CONFIRMATION:
+        log.warning("SNS unsubscribed this endpoint from %s", message.topic_arn)
+        services.metrics.received.labels(source=source, outcome="unsubscribed").inc()
+        response.status_code = OK
+        return SnsAnswer(type=message.type, topic=message.topic_arn)
+    try:
+        event = parse_json_object(message.message.encode())
+    except MalformedPayload as error:
+        raise MalformedPayload(f"the SNS Message is not an EventBridge event: {error}") from None
+    read = aws.delivery(event)
+    if isinstance(read, aws.Skipped):
+        return _ignored(services, Source.AWS, read.event, read.reason)
+    return _accept(services, Source.AWS, read)
+
+
+def _topic_accepted(services: Services, topic: str) -> None:
+    """Anyone can make an SNS topic and sign with SNS's key: only the operator's topics count."""
+    topics = services.settings.aws_sns_topic_arns
+    if not topics and not services.settings.development:
+        raise Rejection(
+            FORBIDDEN,
+            "no_topic_configured",
+            "this webhook accepts no SNS topic: set RECOVEROPS_AWS_SNS_TOPIC_ARNS (or "
+            "RECOVEROPS_ENV=development to accept any topic on a test machine)",
+        )
+    if topics and topic not in topics:
+        raise Rejection(FORBIDDEN, "topic_not_accepted", f"topic {topic:.200} is not accepted")
+
+
 def _configured(services: Services, name: str) -> SecretStr | None:
     """The webhook's secret; with none configured, a refusal unless in development."""
     secret: SecretStr | None = getattr(services.settings, name)
@@ -160,9 +237,9 @@ def _accept(services: Services, source: Source, delivery: Delivery) -> Accepted:
     )
 
 
-def _ignored(services: Services, source: Source, event: str) -> Ignored:
+def _ignored(services: Services, source: Source, event: str, reason: str | None = None) -> Ignored:
     services.metrics.received.labels(source=source.value, outcome="ignored").inc()
-    return Ignored(event=event)
+    return Ignored(event=event, reason=reason or f"RecoverOps reads no {event!r:.80} events")
 
 
 def _unauthorized(given: str | None, what: str) -> Rejection:

@@ -1,4 +1,5 @@
-"""Reading webhook deliveries from GitHub, GitLab and Jenkins; no HTTP in here.
+"""Reading webhook deliveries from GitHub, GitLab, Jenkins and AWS (through SNS); no FastAPI in
+here (`sns` fetches SNS's signing certificates).
 
 Each module verifies its caller's credentials and turns a payload into a `Delivery`. They import
 nothing from FastAPI, so they can move to `recoverops/connectors/` unchanged.

@@ -39,10 +39,18 @@ class Delivery:
     failure: bool
     target: str
     body: dict[str, Any]
+    # A failure whose payload has no log to fetch (an AWS event) brings the text to analyze and
+    # the cause its incident is grouped by, as a watching source's does (`recoverops.sources`).
+    text: str | None = None
+    cause: str | None = None
+    subject: str | None = None
 
     def stored_payload(self) -> dict[str, Any]:
         """What the store keeps for the event: the verdict and the payload as received."""
-        return {"failure": self.failure, "target": self.target, "body": self.body}
+        stored = {"failure": self.failure, "target": self.target, "body": self.body}
+        if self.text is not None and self.cause is not None:
+            stored |= {"text": self.text, "cause": self.cause, "subject": self.subject or ""}
+        return stored
 
 
 def parse_json_object(raw: bytes) -> dict[str, Any]:

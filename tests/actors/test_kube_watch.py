@@ -48,6 +48,9 @@ def test_the_actor_queues_a_watched_failure_and_reports_its_position(
     store = Store.open(settings, migrate=False)
     try:
         assert pods["position"] == store.source_position("kubernetes", f"pods@{kube_namespace}")
+        health = {stream: (errors, to) for _, stream, errors, to in store.source_health()}
+        errors, caught_up = health[f"pods@{kube_namespace}"]
+        assert errors == 0 and caught_up is not None  # its lag, in /metrics
         messages = OutboxQueue(store, name="events").claim("test", limit=10)
         assert [m.payload["kind"] for m in messages] == ["pods.OOMKilled"]
     finally:

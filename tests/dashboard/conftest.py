@@ -3,30 +3,49 @@
 from __future__ import annotations
 
 import socket
+import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 import uvicorn
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import JSONResponse
+from streamlit.testing.v1 import AppTest
 
+from recoverops.actors.analyzer import analyze_incident
 from recoverops.analysis import Analysis
 from recoverops.detector import analyze_text
-from recoverops.incidents import Event, IncidentStatus, Source
+from recoverops.incidents import Event, IncidentStatus, Source, fingerprint
+from recoverops.logs.templates import mask, template_id
 from recoverops.queue import OutboxQueue
+from recoverops.remediation.clients import Clients
+from recoverops.remediation.engine import Engine
+from recoverops.remediation.model import ActionRecord, ActionSpec
+from recoverops.remediation.policy import parse_policy
 from recoverops.serve import create_app
 from recoverops.settings import Settings
 from recoverops.store import Store
 from recoverops.taxonomy import Category
+from tests.remediation.world import World, kinds_for
 from tests.serve.harness import CASES, with_secrets
 
 APP = Path(__file__).resolve().parents[2] / "dashboard" / "app.py"
+# Streamlit runs the dashboard with its folder on sys.path (its modules import each other as
+# `client`, `analytics`): the tests import its pure modules the same way.
+if str(APP.parent) not in sys.path:
+    sys.path.insert(0, str(APP.parent))
 START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 READY_WITHIN = 10.0
+# Every action the tests plan asks an operator first.
+ASKS = "version: 1\ndefault: approve\napproval_timeout: 1h\n"
+# Tokens of the sign-in stand-in (`require_tokens`): token -> (subject, role).
+TOKENS = {"tok-viewer": ("victor", "viewer"), "tok-operator": ("olga", "operator")}
 
 
 @dataclass(frozen=True)
@@ -42,30 +61,72 @@ class LiveApi:
 
     url: str
     store: Store
+    settings: Settings
+    world: World = field(default_factory=lambda: World(versions={"web": "v1"}))
+
+    def engine(self) -> Engine:
+        """A remediator's engine over the API's store, on an in-memory world of versions."""
+        kinds = kinds_for(self.world)
+        return Engine(
+            self.store,
+            policy=parse_policy(ASKS, source="policy.yaml", known_kinds=kinds),
+            clients=Clients(self.settings),
+            actor="remediator:test",
+            kinds=kinds,
+        )
+
+    def plan(self, incident_id: int | None, *, version: str = "v2", key: str = "k") -> ActionRecord:
+        """An action awaiting approval: set the `web` service to `version`."""
+        spec = ActionSpec(
+            kind="mem.set_version",
+            params={"service": "web", "version": version},
+            reason="roll web forward",
+            incident_id=incident_id,
+        )
+        action, _ = self.engine().plan(spec, key=key)
+        return action
+
+    def resolve(self, incident_id: int) -> None:
+        self.store.move_incident(incident_id, IncidentStatus.REMEDIATING, detail="remediating")
+        self.store.move_incident(incident_id, IncidentStatus.RESOLVED, detail="resolved")
 
     def seed(
-        self, case: str, number: int = 0, *, refine: Callable[[Analysis], Analysis] | None = None
+        self,
+        case: str,
+        number: int = 0,
+        *,
+        refine: Callable[[Analysis], Analysis] | None = None,
+        target: str | None = None,
+        source: Source = Source.GITHUB,
     ) -> Seeded:
         """An analyzed incident from the real log of fixture case `case` (its analysis passed
-        through `refine`, a learned model's, when given)."""
+        through `refine`, a learned model's, when given). Given a `target`, the incident gets
+        the detector's own fingerprint and goes through the analyzer's stage, which compares it
+        with the same failure on other targets."""
         log = (CASES / case / "log.txt").read_bytes().decode("utf-8", errors="replace")
         analysis = analyze_text(log)
         if refine is not None:
             analysis = refine(analysis)
         seen = START + timedelta(minutes=number)
         event_id = self.store.add_event(
-            Event(Source.GITHUB, "workflow_job.completed", f"{case}-{number}", seen, "inline")
+            Event(source, "workflow_job.completed", f"{case}-{number}", seen, "inline")
         ).event_id
+        templates = frozenset(template_id(mask(line.text)) for line in analysis.evidence)
         upsert = self.store.upsert_incident(
-            f"fp-{case}-{number}",
-            target=f"octo/repo:ci/{case}",
+            f"fp-{case}-{number}"
+            if target is None
+            else fingerprint(target=target, template_ids=templates),
+            target=target or f"octo/repo:ci/{case}",
             category=analysis.category,
-            source=Source.GITHUB,
+            source=source,
             seen_at=seen,
             event_id=event_id,
             analysis=analysis,
         )
-        self.store.move_incident(upsert.incident.id, IncidentStatus.ANALYZED, detail="analyzed")
+        if target is None:
+            self.store.move_incident(upsert.incident.id, IncidentStatus.ANALYZED, detail="analyzed")
+        else:
+            analyze_incident(self.store, upsert.incident.id, event_id=event_id)
         return Seeded(
             id=upsert.incident.id,
             category=analysis.category,
@@ -86,9 +147,47 @@ class LiveApi:
 
 @pytest.fixture
 def live_api(tmp_path: Path) -> Iterator[LiveApi]:
-    settings = with_secrets(Settings(home=tmp_path / "home", database_url=None, redis_url=None))
+    yield from _serve(tmp_path, signed_in=False)
+
+
+@pytest.fixture
+def signed_in_api(tmp_path: Path) -> Iterator[LiveApi]:
+    """The API behind a sign-in that knows `TOKENS` (see `require_tokens`)."""
+    yield from _serve(tmp_path, signed_in=True)
+
+
+def require_tokens(app: FastAPI) -> None:
+    """Stands in for the API's sign-in (issue 17), by its contract, until the API has its own:
+    every route but /healthz needs `Authorization: Bearer <token>` (401 otherwise), and GET /me
+    answers {"subject", "role", "auth"} for the token."""
+
+    @app.middleware("http")
+    async def signed_in(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        if request.url.path == "/healthz":
+            return await call_next(request)
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or token not in TOKENS:
+            return JSONResponse({"detail": "sign in", "reason": "unauthorized"}, status_code=401)
+        subject, role = TOKENS[token]
+        if request.url.path == "/me":
+            return JSONResponse({"subject": subject, "role": role, "auth": "token"})
+        if role == "viewer" and request.method != "GET":
+            return JSONResponse({"detail": "viewers read", "reason": "forbidden"}, 403)
+        return await call_next(request)
+
+
+def _serve(tmp_path: Path, *, signed_in: bool) -> Iterator[LiveApi]:
+    # Development: the API's own sign-in stays off (the webhooks' secrets are set all the same),
+    # so these tests choose theirs: none, or the stand-in.
+    settings = with_secrets(
+        Settings(home=tmp_path / "home", database_url=None, redis_url=None, env="development")
+    )
     store = Store.open(settings)
     app = create_app(settings, store=store, queue=OutboxQueue(store, name="events"))
+    if signed_in:
+        require_tokens(app)
     listening = socket.socket()
     listening.bind(("127.0.0.1", 0))
     url = f"http://127.0.0.1:{listening.getsockname()[1]}"
@@ -97,7 +196,7 @@ def live_api(tmp_path: Path) -> Iterator[LiveApi]:
     thread.start()
     try:
         _wait_until_healthy(url, thread)
-        yield LiveApi(url=url, store=store)
+        yield LiveApi(url=url, store=store, settings=settings)
     finally:
         server.should_exit = True
         thread.join(timeout=READY_WITHIN)
@@ -125,3 +224,34 @@ def _wait_until_healthy(url: str, thread: threading.Thread) -> None:
             pass
         thread.join(timeout=0.02)  # wait for the server to come up (or die) a little
     pytest.fail(f"the API at {url} was not healthy within {READY_WITHIN} s", pytrace=False)
+
+
+# One run of a page makes a handful of local HTTP calls; a generous bound for slow CI.
+RUN_TIMEOUT = 30.0
+
+Opener = Callable[..., AppTest]
+
+
+@pytest.fixture
+def open_page(monkeypatch: pytest.MonkeyPatch) -> Opener:
+    """Opens the dashboard at `page` (a path under dashboard/, None: the default page) with its
+    API set where `recoverops up` sets it, the settings, and with `token` as
+    RECOVEROPS_DASHBOARD_TOKEN."""
+
+    def opened(api_url: str, page: str | None = None, *, token: str | None = None) -> AppTest:
+        monkeypatch.setenv("RECOVEROPS_DASHBOARD_API_URL", api_url)
+        if token is None:
+            monkeypatch.delenv("RECOVEROPS_DASHBOARD_TOKEN", raising=False)
+        else:
+            monkeypatch.setenv("RECOVEROPS_DASHBOARD_TOKEN", token)
+        at = AppTest.from_file(APP, default_timeout=RUN_TIMEOUT).run()
+        if page is not None:
+            at.switch_page(page).run()
+        return at
+
+    return opened
+
+
+def table(at: AppTest, index: int, column: str) -> list[object]:
+    """A column of the page's `index`th table."""
+    return list(at.dataframe[index].value[column])

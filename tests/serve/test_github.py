@@ -226,7 +226,11 @@ def test_other_event_types_are_accepted_and_ignored(
     )
 
     assert response.status_code == 202
-    assert response.json() == {"ignored": True, "event": "push"}
+    assert response.json() == {
+        "ignored": True,
+        "event": "push",
+        "reason": "RecoverOps reads no 'push' events",
+    }
     assert sqlite_backend.store.find_event(Source.GITHUB, "push-1") is None
 
 

@@ -120,7 +120,11 @@ def test_a_missing_or_wrong_token_is_refused(
 def test_other_hooks_are_accepted_and_ignored(sqlite_client: TestClient) -> None:
     response = post(sqlite_client, {"object_kind": "push"}, event="Push Hook")
     assert response.status_code == 202
-    assert response.json() == {"ignored": True, "event": "Push Hook"}
+    assert response.json() == {
+        "ignored": True,
+        "event": "Push Hook",
+        "reason": "RecoverOps reads no 'Push Hook' events",
+    }
 
 
 @pytest.mark.parametrize(

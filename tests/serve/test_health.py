@@ -85,6 +85,7 @@ def test_openapi_describes_every_route(sqlite_client: TestClient) -> None:
         "/webhooks/github",
         "/webhooks/gitlab",
         "/webhooks/jenkins",
+        "/webhooks/aws",
         "/incidents",
         "/incidents/{incident_id}",
         "/incidents/{incident_id}/feedback",

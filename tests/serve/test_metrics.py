@@ -208,3 +208,23 @@ def test_the_watching_sources_positions_and_their_age(sqlite_backend: Backend) -
     nodes = {"source": "kubernetes", "stream": "nodes"}
     assert ("recoverops_source_position_age_seconds", frozenset(nodes.items())) in found
     assert ("recoverops_source_position", frozenset(nodes.items())) not in found  # not a number
+
+
+def test_each_watched_streams_errors_lag_and_a_cloudwatch_position(sqlite_backend: Backend) -> None:
+    store = sqlite_backend.store
+    store.save_source_position("cloudwatch", "/aws/lambda/web", "1764666000123 a1,b2")
+    store.source_caught_up(
+        "cloudwatch", "/aws/lambda/web", datetime.now(UTC) - timedelta(minutes=2)
+    )
+    store.source_failed("cloudwatch", "/aws/lambda/web", "EndpointConnectionError: down")
+    store.source_failed("cloudwatch", "/aws/lambda/web", "EndpointConnectionError: down")
+    store.source_failed("kubernetes", "pods", "ApiException: 500")  # never caught up yet
+    with sqlite_backend.client() as client:
+        found = samples(client)
+    web = {"source": "cloudwatch", "stream": "/aws/lambda/web"}
+    assert value(found, "recoverops_source_position", **web) == 1764666000123
+    assert value(found, "recoverops_source_errors_total", **web) == 2
+    assert 120 <= value(found, "recoverops_source_lag_seconds", **web) < 180
+    pods = {"source": "kubernetes", "stream": "pods"}
+    assert value(found, "recoverops_source_errors_total", **pods) == 1
+    assert ("recoverops_source_lag_seconds", frozenset(pods.items())) not in found

@@ -221,7 +221,7 @@ def test_a_pod_with_two_failing_containers_is_one_finding_per_cause() -> None:
 
 def test_the_dedupe_window_forgets_by_age_and_by_count() -> None:
     at = datetime(2026, 12, 2, tzinfo=UTC)
-    dedupe = Dedupe(timedelta(minutes=10), limit=2)
+    dedupe: Dedupe[tuple[Workload, str]] = Dedupe(timedelta(minutes=10), limit=2)
     web, api, db = (Workload("prod", "Deployment", n) for n in ("web", "api", "db"))
     dedupe.remember((web, OOM_KILLED), at)
     assert dedupe.recent((web, OOM_KILLED), at + timedelta(minutes=9))

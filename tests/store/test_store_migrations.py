@@ -34,8 +34,9 @@ TABLES = {
     "outbox",
     "feedback",
     "source_positions",
+    "source_health",
 }
-HEAD = "0009"
+HEAD = "0011"
 
 
 def test_upgrade_from_empty_creates_every_table(store_settings: Settings) -> None:

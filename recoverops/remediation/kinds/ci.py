@@ -5,8 +5,8 @@ A re-run changes nothing that could be undone, so none has an inverse; its valid
 attempt finishing green (a red one fails the validation at once, escalating the incident).
 
 Opening a pull or merge request with a proposed fix is a change of another sort (a patch, a
-branch, a review) and comes with the fix proposals: it will be a kind of its own module here
-(`github.open_pull_request`, `gitlab.open_merge_request`), registered in `KINDS` like these.
+branch, a review: nothing runs until a person merges it), asked for by an operator:
+`recoverops.remediation.pull_requests`, not an action kind.
 """
 
 from __future__ import annotations

@@ -31,6 +31,8 @@ BAD = {
     "RECOVEROPS_PROMOTE_MAX_CLASS_DROP": ("2", "less than or equal to 1"),
     "RECOVEROPS_GITHUB_API_URL": ("api.github.com", "not a web address"),
     "RECOVEROPS_MLFLOW_URI": ("http://", "names a host"),
+    "RECOVEROPS_AWS_LOG_GROUPS": ("[not json", "not a JSON list of strings"),
+    "RECOVEROPS_AWS_SNS_DEV_CERT_HOST": ("127.0.0.1:8443", "unless RECOVEROPS_ENV=development"),
 }
 
 
@@ -160,3 +162,21 @@ def test_an_unreachable_store_stops_the_command_before_ray_or_a_server(
     assert message.startswith("recoverops: invalid setting: RECOVEROPS_DATABASE_URL: cannot open")
     assert f"postgres:***@127.0.0.1:{port}/none" in message and ":pw@" not in message
     assert started == "started: "
+
+
+@pytest.mark.parametrize(
+    ("value", "groups"),
+    [
+        (
+            '["/aws/lambda/web", "/ecs/api:?ERROR ?panic"]',
+            ["/aws/lambda/web", "/ecs/api:?ERROR ?panic"],
+        ),
+        ("/aws/lambda/web", ["/aws/lambda/web"]),  # one group needs no JSON
+        ("", []),
+    ],
+)
+def test_log_groups_are_a_json_list_or_one_group(
+    monkeypatch: pytest.MonkeyPatch, value: str, groups: list[str]
+) -> None:
+    monkeypatch.setenv("RECOVEROPS_AWS_LOG_GROUPS", value)
+    assert Settings().aws_log_groups == groups

@@ -1,0 +1,69 @@
+"""The CloudWatch Logs source actor: runs a `CloudWatchFollower` (`recoverops.sources.cloudwatch`)
+over the log groups RECOVEROPS_AWS_LOG_GROUPS names, storing and queueing what it finds for the
+detectors.
+
+Started by the supervisor when log groups are configured, like the Kubernetes source actor: a
+failure is stored and queued at once, and a restarted actor resumes from the positions kept in
+the store. Its `stats` (per group: position, lag, events, errors) are the supervisor's
+`status()["sources"]["cloudwatch"]`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from recoverops.detector import analyze_text
+from recoverops.queue import open_queue
+from recoverops.settings import Settings
+from recoverops.sources.cloudwatch import (
+    CloudWatchFollower,
+    FollowConfig,
+    log_groups_from_settings,
+    logs_client_from_settings,
+)
+from recoverops.sources.sink import StoredSink
+from recoverops.store import Store
+
+logger = logging.getLogger("recoverops.actors")
+
+
+class CloudWatchActor:
+    """Wrapped with `ray.remote` by the supervisor; plain Python here. Follows on a thread."""
+
+    def __init__(
+        self, settings: Settings, *, queue: str = "events", config: FollowConfig | None = None
+    ) -> None:
+        self.name = "source:cloudwatch"
+        self._store = Store.open(settings, migrate=False)
+        self._error: str | None = None
+        self._follower: CloudWatchFollower | None = None
+        try:
+            logs = logs_client_from_settings(settings)
+        except Exception as error:  # no region, a bad endpoint: said in stats, nothing read
+            self._error = f"cannot make a CloudWatch Logs client: {type(error).__name__}: {error}"
+            logger.error("%s: %s", self.name, self._error)
+            return
+        sink = StoredSink(self._store, open_queue(settings, self._store, name=queue))
+        self._follower = CloudWatchFollower(
+            logs,
+            store=self._store,
+            sink=sink,
+            groups=log_groups_from_settings(settings),
+            analyze=analyze_text,
+            config=config or FollowConfig.from_settings(settings),
+        ).start()
+
+    def ping(self) -> str:
+        return self.name
+
+    def stats(self) -> dict[str, Any]:
+        if self._follower is None:
+            return {"source": self.name, "running": False, "error": self._error}
+        return {**self._follower.stats(), "source": self.name}
+
+    def stop(self, timeout: float = 10.0) -> dict[str, Any]:
+        if self._follower is not None:
+            self._follower.stop(timeout)
+        self._store.close()
+        return self.stats()
