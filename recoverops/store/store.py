@@ -126,7 +126,7 @@ class Store:
 
     def latest_event_of(self, incident_id: int) -> StoredEvent | None:
         """The incident's newest occurrence's event, with its payload (None: none stored)."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return events.latest_of_incident(session, incident_id)
 
     def mark_event_processed(self, event_id: int) -> bool:
@@ -518,5 +518,5 @@ class Store:
 
     def source_health(self) -> list[tuple[str, str, int, datetime | None]]:
         """(source, stream, errors, caught_up_to) of every watched stream (for /metrics)."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return health.every(session)
