@@ -101,7 +101,10 @@ IMPORTS = """
 import sys
 from recoverops.cli.main import main
 code = main(["analyze", "--json", sys.argv[1]])
-heavy = sorted(m for m in ("mlflow", "ray", "sklearn", "pandas") if m in sys.modules)
+# SQLAlchemy too: registering the other commands must not import the store (issue #14).
+heavy = sorted(
+    m for m in ("mlflow", "ray", "sklearn", "pandas", "sqlalchemy") if m in sys.modules
+)
 sys.stderr.write("imported: " + " ".join(heavy) + "\\n")
 sys.exit(code)
 """
@@ -146,7 +149,7 @@ def test_with_a_champion_analyze_uses_its_portable_copy_without_mlflow_or_sklear
     again, imported = analyze_in_subprocess(home)
     assert again["decided_by"] == first["decided_by"] == f"model:{model}"
     assert again == first
-    assert imported == []  # neither mlflow, ray, sklearn nor pandas
+    assert imported == []  # neither mlflow, ray, sklearn, pandas nor sqlalchemy
     manifest = json.loads(next((home / "champion").glob("*.json")).read_text())
     assert manifest["version"] == model.rsplit("/", 1)[1]
     assert manifest["format"] == "portable"
