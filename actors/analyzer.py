@@ -11,7 +11,10 @@ incident's context from the store's history, and records exactly that:
                                          signature: the same category and failure-chunk
                                          templates (the fingerprint without its target)
     other_incidents_of_target            how many other incidents the same job has (capped)
-    history                              new or recurring, how often (`diagnosis.history`)
+    history                              broken-trunk, flaky, recurring (how often, the last
+                                         fix and its outcome) or new, from the occurrence's CI
+                                         run (`diagnosis.history`); also put on the stored
+                                         root cause, and a flaky failure's fix becomes a rerun
     signature                            whether the signature could be read back: the
                                          templates recomputed from the stored evidence
                                          reproduce the incident's fingerprint
@@ -30,10 +33,12 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-from recoverops.diagnosis.history import history
+from recoverops.analysis import Analysis
+from recoverops.diagnosis.history import TRUNK_WINDOW, RunHistory, history, rerun_fix
 from recoverops.incidents import IncidentStatus, fingerprint
 from recoverops.logs.templates import mask, template_id
 from recoverops.observability import log_context, tracing
+from recoverops.observability.setup import set_up_actor
 from recoverops.settings import Settings
 from recoverops.store import StageRecord, Store, StoredIncident
 from recoverops.store.history import STARTED_AT
@@ -61,7 +66,7 @@ def analyze_incident(
         return None
     event = store.get_event(event_id)
     stored_at = None if event is None else event.processed_at
-    context = incident_context(store, incident)
+    context = incident_context(store, incident, event_id=event_id)
     log_analyzed = _log_analyzed(incident)
     return store.record_stage(
         incident_id,
@@ -74,11 +79,15 @@ def analyze_incident(
         detail=_detail(incident, context),
         move_to=IncidentStatus.ANALYZED if log_analyzed else IncidentStatus.LOGS_UNAVAILABLE,
         audit_extra=None if stored_at is None else {STARTED_AT: stored_at.isoformat()},
+        merge=history_aware(incident, context["history"]),
     )
 
 
-def incident_context(store: Store, incident: StoredIncident) -> dict[str, Any]:
-    """What the store's history says about the incident (see the module docstring)."""
+def incident_context(
+    store: Store, incident: StoredIncident, *, event_id: int | None = None
+) -> dict[str, Any]:
+    """What the store's history says about the incident (see the module docstring); with the
+    occurrence's `event_id`, what its CI run says too (flaky, broken trunk, the last fix)."""
     templates = failure_templates(incident)
     elsewhere: list[dict[str, Any]] = []
     if templates:
@@ -107,7 +116,94 @@ def incident_context(store: Store, incident: StoredIncident) -> dict[str, Any]:
         "same_failure_elsewhere": elsewhere,
         "other_incidents_of_target": len([i for i in same_target if i.id != incident.id]),
     }
-    return {**context, "history": history(context)}
+    runs = run_history(store, incident, event_id=event_id)
+    return {**context, "history": history(context, runs)}
+
+
+def run_history(store: Store, incident: StoredIncident, *, event_id: int | None) -> RunHistory:
+    """The occurrence's CI run and the runs it is judged against; its failing tests are kept
+    on the run, so that a later failure on the same commit can tell which tests flipped."""
+    run = None if event_id is None else store.run_of_event(event_id)
+    tests = failing_tests(incident)
+    if run is None:
+        return RunHistory(run=None, last_fix=store.last_fix(incident.id), failing_tests=tests)
+    if tests:
+        store.set_run_tests(run.event_id, tests)
+    same_commit = (
+        store.runs_on_commit(target=run.target, commit_sha=run.commit_sha) if run.commit_sha else []
+    )
+    same_failure = store.failed_runs_with(
+        incident_id=incident.id,
+        target=run.target,
+        since=run.finished_at - TRUNK_WINDOW,
+        until=run.finished_at,
+    )
+    return RunHistory(
+        run=run,
+        same_commit=same_commit,
+        same_failure=same_failure,
+        last_fix=store.last_fix(incident.id),
+        failing_tests=tests,
+    )
+
+
+def failing_tests(incident: StoredIncident) -> tuple[str, ...]:
+    """The test ids the stored root cause names."""
+    root_cause = (incident.analysis or {}).get("root_cause")
+    components = root_cause.get("components") if isinstance(root_cause, dict) else None
+    if not isinstance(components, list):
+        return ()
+    return tuple(
+        str(c["name"])
+        for c in components
+        if isinstance(c, dict) and c.get("kind") == "test" and c.get("name")
+    )
+
+
+def history_aware(incident: StoredIncident, found: dict[str, Any]) -> dict[str, Any]:
+    """The analysis keys the history changes: the root cause carries it, and a flaky failure's
+    fix becomes a rerun instead of a code change."""
+    analysis = incident.analysis or {}
+    root_cause = analysis.get("root_cause")
+    merged: dict[str, Any] = {}
+    if isinstance(root_cause, dict):
+        merged["root_cause"] = {**root_cause, "history": found}
+    if found.get("flaky"):
+        fix = analysis.get("fix")
+        merged["fix"] = rerun_fix(found, fix if isinstance(fix, dict) else None).to_json()
+    return merged
+
+
+def past_incidents(store: Store, analysis: Analysis) -> list[dict[str, Any]]:
+    """The incidents with this analysis's failure signature on any target (the same failure
+    recurring on this job, or seen on others), most recently seen first, each with the fix
+    proposed for it: what the optional LLM is shown beside the failure (`diagnosis.llm`).
+    Read before the occurrence is stored, so the failure's own incident is among them when it
+    recurs."""
+    if not analysis.templates:
+        return []
+    targets = store.incident_targets(category=analysis.category, limit=MAX_TARGETS)
+    fingerprints = [fingerprint(target=t, template_ids=analysis.templates) for t in targets]
+    return [
+        {
+            "target": past.target,
+            "status": past.status.value,
+            "occurrences": past.occurrences,
+            "last_seen": past.last_seen.isoformat(),
+            "fix": _fix_summary((past.analysis or {}).get("fix")),
+        }
+        for past in store.incidents_by_fingerprint(fingerprints)[:MAX_LISTED]
+    ]
+
+
+def _fix_summary(fix: object) -> dict[str, Any] | None:
+    if not isinstance(fix, dict):
+        return None
+    return {
+        "kind": fix.get("kind"),
+        "files": list(fix.get("files") or [])[:3],
+        "explanation": str(fix.get("explanation") or "")[:200],
+    }
 
 
 def failure_templates(incident: StoredIncident) -> frozenset[str]:
@@ -150,6 +246,7 @@ class Analyzer:
     """Wrapped with `ray.remote` by the supervisor; plain Python here."""
 
     def __init__(self, settings: Settings) -> None:
+        set_up_actor(settings)  # this actor's process logs and traces as `up` does
         self._store = Store.open(settings, migrate=False)
         self._stats = {"analyzed": 0, "repeat": 0, "missing": 0}
         self._lock = threading.Lock()  # the supervisor lets a few calls run at once

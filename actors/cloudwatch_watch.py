@@ -14,6 +14,7 @@ import logging
 from typing import Any
 
 from recoverops.detector import analyze_text
+from recoverops.observability.setup import set_up_actor
 from recoverops.queue import open_queue
 from recoverops.settings import Settings
 from recoverops.sources.cloudwatch import (
@@ -34,6 +35,7 @@ class CloudWatchActor:
     def __init__(
         self, settings: Settings, *, queue: str = "events", config: FollowConfig | None = None
     ) -> None:
+        set_up_actor(settings)  # this actor's process logs and traces as `up` does
         self.name = "source:cloudwatch"
         self._store = Store.open(settings, migrate=False)
         self._error: str | None = None

@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import ray
 import redis
@@ -39,19 +39,27 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 
 from recoverops.analysis import Analysis
 from recoverops.connectors import fetch_log, log_sources
+from recoverops.connectors.changes import ApiChangedFiles
+from recoverops.correlation import CorrelationRules, Correlator
 from recoverops.detector import analyze_text
 from recoverops.diagnosis import diagnose
 from recoverops.incidents import LogRetrySchedule
 from recoverops.observability import log_context, tracing
+from recoverops.observability.setup import set_up_actor
 from recoverops.outage import Outage
 from recoverops.queue import Message, open_queue
 from recoverops.settings import Settings
 from recoverops.store import Store
 
-from .analyzer import analyze_incident
+from .analyzer import analyze_incident, past_incidents
+from .comparison import Comparison, comparison
 from .handles import Handle
+from .jobs import job_identity
 from .log_retry import retry_logs
 from .process import Outcome, process_event
+
+if TYPE_CHECKING:
+    from recoverops.diagnosis.llm import Advisor
 
 logger = logging.getLogger("recoverops.actors")
 
@@ -97,6 +105,7 @@ class Detector:
         analyzer: Handle | None = None,
         checkpoint: Checkpoint | None = None,
     ) -> None:
+        set_up_actor(settings)  # this actor's process logs and traces as `up` does
         self.consumer = f"{name}.{uuid.uuid4().hex[:6]}"
         self._config = config
         self._remediators = dict(remediators or {})
@@ -105,6 +114,8 @@ class Detector:
         self._store = Store.open(settings, migrate=False)
         self._queue = open_queue(settings, self._store, name=config.queue, lease=config.lease)
         self._fetch = partial(fetch_log, sources=log_sources(settings))
+        self._correlator = Correlator(self._store, CorrelationRules.from_settings(settings))
+        self._changed_files = ApiChangedFiles.from_settings(settings)
         self._window = settings.analysis_window_lines
         self._max_attempts = settings.max_attempts
         self._outage = Outage(
@@ -113,6 +124,13 @@ class Detector:
             base=config.idle_wait,
             ceiling=max(config.idle_wait, config.max_backoff),
         )
+        # The optional LLM of the diagnosis (`diagnosis.llm`): on when RECOVEROPS_LLM_BASE_URL is
+        # set; its answers are kept in the store, so every detector reuses them.
+        self._advisor: Advisor | None = None
+        if settings.llm_base_url is not None:
+            from recoverops.diagnosis.llm import Advisor
+
+            self._advisor = Advisor.from_settings(settings, store=self._store)
         self._refine: Callable[[Analysis], Analysis] | None = None
         if config.classifier is not None:
             # Imported only here: a pool without a classifier need not load Serve's client.
@@ -279,7 +297,11 @@ class Detector:
             log_context(event_id=event_id, trace_id=tracing.trace_id_of(current)),
         ):
             outcome = process_event(
-                self._store, event_id, fetch=self._fetch, analyze=partial(self._analyze, event_id)
+                self._store,
+                event_id,
+                fetch=self._fetch,
+                analyze=partial(self._analyze, event_id),
+                correlator=self._correlator,
             )
             self._stats[outcome.status] += 1
             with log_context(incident_id=outcome.incident_id):
@@ -289,15 +311,47 @@ class Detector:
         self._queue.ack([message])
 
     def _analyze(self, event_id: int, text: str) -> Analysis:
-        analysis = self._analyze_log(text)
+        try:
+            against = comparison(
+                self._store, event_id, fetch=self._fetch, changed_files=self._changed_files
+            )
+        except UNAVAILABLE:
+            raise
+        except Exception:  # what changed is extra: its bug must not cost the analysis
+            logger.exception(
+                "%s: comparing event %s with its passing run failed", self.consumer, event_id
+            )
+            against = Comparison()
+        analysis = self._analyze_log(text, against=against, target=self._target(event_id))
         self._at("analyzed", event_id)
         return analysis
 
-    def _analyze_log(self, text: str) -> Analysis:
-        analysis = analyze_text(text, window_lines=self._window)
+    def _target(self, event_id: int) -> str:
+        """The event's job or resource, which keys the LLM's cached answers ("" without one)."""
+        if self._advisor is None:
+            return ""
+        event = self._store.get_event(event_id)
+        return "" if event is None else job_identity(event).target
+
+    def _analyze_log(
+        self, text: str, *, against: Comparison | None = None, target: str = ""
+    ) -> Analysis:
+        passing = None if against is None else against.passing_text
+        analysis = analyze_text(text, window_lines=self._window, passing_text=passing)
         if self._refine is not None:  # falls back to the rules' analysis by itself
             analysis = self._refine(analysis)
-        return diagnose(analysis, text=text)  # root cause and fix, kept in the stored JSON
+        # Root cause and fix, kept in the stored JSON; what changed against the passing run;
+        # with an LLM, shown the similar past incidents and their fixes, as the analyzer sees them.
+        past = () if self._advisor is None else past_incidents(self._store, analysis)
+        return diagnose(
+            analysis,
+            text=text,
+            passing_text=passing,
+            changed_files=None if against is None else against.changed_files,
+            advisor=self._advisor,
+            past=past,
+            target=target,
+        )
 
     def rewire(
         self, *, analyzer: Handle | None = None, remediators: Mapping[str, Handle] | None = None

@@ -61,6 +61,10 @@ class JobIdentity:
     # its cause: its incidents are grouped by target and cause, not by the text's templates.
     text: str | None = None
     cause: str | None = None
+    # What the watching source knows of the workload (`recoverops.correlation.Identity`), and
+    # why the anomaly model reported it (`recoverops.anomaly`), as stored in the payload.
+    identity: Mapping[str, Any] | None = None
+    anomaly: Mapping[str, Any] | None = None
 
 
 def job_identity(event: StoredEvent) -> JobIdentity:
@@ -86,7 +90,15 @@ def _watched(target: str, payload: Mapping[str, Any]) -> JobIdentity | None:
     text, cause = payload.get("text"), payload.get("cause")
     if not isinstance(text, str) or not isinstance(cause, str) or not cause:
         return None
-    return JobIdentity(target, None, text=text, cause=cause)
+    identity, anomaly = payload.get("identity"), payload.get("anomaly")
+    return JobIdentity(
+        target,
+        None,
+        text=text,
+        cause=cause,
+        identity=identity if isinstance(identity, Mapping) else None,
+        anomaly=anomaly if isinstance(anomaly, Mapping) else None,
+    )
 
 
 def _covered_by(source: Source, kind: str, body: Mapping[str, Any]) -> str | None:

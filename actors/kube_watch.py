@@ -10,8 +10,11 @@ supervisor's `status()["sources"]["kubernetes"]`.
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
+from recoverops.anomaly import AnomalyConfig, AnomalyWatch
+from recoverops.observability.setup import set_up_actor
 from recoverops.queue import open_queue
 from recoverops.settings import Settings
 from recoverops.sources.kubernetes import KubeWatcher, WatchConfig, api_client_from_settings
@@ -27,6 +30,7 @@ class KubeWatchActor:
     def __init__(
         self, settings: Settings, *, queue: str = "events", config: WatchConfig | None = None
     ) -> None:
+        set_up_actor(settings)  # this actor's process logs and traces as `up` does
         self.name = "source:kubernetes"
         self._store = Store.open(settings, migrate=False)
         self._error: str | None = None
@@ -38,7 +42,12 @@ class KubeWatchActor:
             logger.error("%s: %s", self.name, self._error)
             return
         sink = StoredSink(self._store, open_queue(settings, self._store, name=queue))
-        self._watcher = KubeWatcher(api, store=self._store, sink=sink, config=config).start()
+        self._anomaly = AnomalyWatch(
+            self._store, sink, config=AnomalyConfig.from_settings(settings)
+        )
+        self._watcher = KubeWatcher(
+            api, store=self._store, sink=sink, config=config, anomaly=self._anomaly
+        ).start()
 
     def ping(self) -> str:
         return self.name
@@ -46,10 +55,11 @@ class KubeWatchActor:
     def stats(self) -> dict[str, Any]:
         if self._watcher is None:
             return {"source": self.name, "running": False, "error": self._error}
-        return {**self._watcher.stats(), "source": self.name}
+        return {**self._watcher.stats(), "source": self.name, "anomaly": self._anomaly.stats()}
 
     def stop(self, timeout: float = 10.0) -> dict[str, Any]:
         if self._watcher is not None:
             self._watcher.stop(timeout)
+            self._anomaly.flush(datetime.now(UTC))
         self._store.close()
         return self.stats()

@@ -22,16 +22,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 from recoverops.analysis import Analysis
 from recoverops.connectors import JobRef, LogResult
+from recoverops.correlation import Correlator, Identity
 from recoverops.errors import RecoverOpsError
 from recoverops.incidents import IncidentStatus, fingerprint
 from recoverops.models.features import feature_row
 from recoverops.redaction import redact_text
-from recoverops.store import Store, StoredEvent
+from recoverops.store import Store, StoredEvent, StoredIncident
 from recoverops.taxonomy import Category
 
 from .jobs import JobIdentity, job_identity
@@ -48,6 +49,10 @@ OutcomeStatus = Literal["stored", "repeat", "missing", "covered"]
 # The audit verb of a covered event, and the actor named in it.
 COVERED_VERB = "event.covered"
 DETECTOR = "detector"
+# Where an anomaly's reason is kept in the incident's analysis, and its audit verb and stage.
+ANOMALY_KEY = "anomaly_reason"
+ANOMALY_VERB = "incident.anomaly"
+ANOMALY_STAGE = "anomaly"
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,8 +64,17 @@ class Outcome:
     logs_available: bool = False
 
 
-def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze) -> Outcome:
-    """Take the stored event `event_id` to its incident, at most once."""
+def process_event(
+    store: Store,
+    event_id: int,
+    *,
+    fetch: Fetch,
+    analyze: Analyze,
+    correlator: Correlator | None = None,
+) -> Outcome:
+    """Take the stored event `event_id` to its incident, at most once. With a `correlator`, a
+    watched failure that names its workload is put down to the deploy that broke it, if any
+    (`recoverops.correlation`)."""
     event = store.get_event(event_id)
     if event is None:
         return Outcome(event_id, "missing")
@@ -74,10 +88,25 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
         store.audit(DETECTOR, COVERED_VERB, subject=f"event:{event.id}", detail=detail)
         return Outcome(event_id, "covered")
     analysis, available = analyze_job(job, fetch=fetch, analyze=analyze)
+    if job.anomaly is not None:
+        reason = str(job.anomaly.get("detail") or "an anomaly")
+        analysis = replace(analysis, summary=f"Anomaly: {reason}. {analysis.summary}")
     if available:
         _land_on_waiting(store, event, job, analysis)
+    identity = Identity.from_json(job.identity)
+    own = incident_fingerprint(event, job, analysis)
+    if correlator is not None:
+        merged = _merge(store, correlator, event, job, analysis, own=own, identity=identity)
+        if merged is not None:
+            return Outcome(
+                event_id,
+                "stored",
+                incident_id=merged.id,
+                category=merged.category,
+                logs_available=available,
+            )
     upsert = store.upsert_incident(
-        incident_fingerprint(event, job, analysis),
+        own,
         target=job.target,
         category=analysis.category,
         source=event.source,
@@ -88,6 +117,21 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
         features=feature_row(analysis) if available else None,
     )
     incident = upsert.incident
+    if upsert.counted and job.anomaly is not None:
+        store.record_stage(
+            incident.id,
+            event_id=event.id,
+            actor=DETECTOR,
+            verb=ANOMALY_VERB,
+            key=ANOMALY_KEY,
+            result=dict(job.anomaly),
+            stage=ANOMALY_STAGE,
+            detail=str(job.anomaly.get("detail") or ""),
+        )
+    if correlator is not None and identity is not None:
+        correlator.after_failure(incident.id, identity)
+    elif correlator is not None and upsert.counted:
+        correlator.after_ci_failure(event, incident.id)
     return Outcome(
         event_id,
         "stored" if upsert.counted else "repeat",
@@ -95,6 +139,38 @@ def process_event(store: Store, event_id: int, *, fetch: Fetch, analyze: Analyze
         category=incident.category,
         logs_available=available,
     )
+
+
+def _merge(
+    store: Store,
+    correlator: Correlator,
+    event: StoredEvent,
+    job: JobIdentity,
+    analysis: Analysis,
+    *,
+    own: str,
+    identity: Identity | None,
+) -> StoredIncident | None:
+    """Count the failure on the incident of the other side of a failed deploy and the crash it
+    caused (`Correlator.merged_into`), with its evidence; that incident, or None."""
+    home = correlator.merged_into(event, fingerprint=own, identity=identity)
+    if home is None:
+        return None
+    # A side whose log was not read says why, in place of its lines.
+    evidence = analysis.to_json()["evidence"] or [{"line": None, "text": analysis.summary}]
+    attached = store.attach_occurrence(
+        home,
+        event_id=event.id,
+        seen_at=event.received_at,
+        side=job.target,
+        evidence=evidence,
+        detail=f"{job.target}: {analysis.summary[:300]}",
+    )
+    if not attached:
+        return None
+    if identity is not None:
+        correlator.after_failure(home, identity, at=event.received_at)
+    return store.get_incident(home)
 
 
 def incident_fingerprint(event: StoredEvent, job: JobIdentity, analysis: Analysis) -> str:

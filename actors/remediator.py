@@ -17,6 +17,7 @@ from typing import Any
 
 from recoverops.incidents import IncidentStatus
 from recoverops.observability import log_context, tracing
+from recoverops.observability.setup import set_up_actor
 from recoverops.remediation.engine import action_key, engine_for
 from recoverops.remediation.kinds import KINDS
 from recoverops.remediation.model import System
@@ -37,6 +38,7 @@ class Remediator:
     """Wrapped with `ray.remote` by the supervisor; plain Python here."""
 
     def __init__(self, settings: Settings, *, system: str, loop: bool = True) -> None:
+        set_up_actor(settings)  # this actor's process logs and traces as `up` does
         self.system = System(system)
         self.actor = f"remediator:{system}"
         self._store = Store.open(settings, migrate=False)

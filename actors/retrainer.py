@@ -31,6 +31,7 @@ from typing import Any
 import ray
 from ray import ObjectRef
 
+from recoverops.observability.setup import set_up_actor
 from recoverops.settings import MIB, Settings
 from recoverops.store import Store
 
@@ -118,6 +119,7 @@ class Retrainer:
     """Wrapped with `ray.remote` (see `start_retrainer`); plain Python here."""
 
     def __init__(self, settings: Settings) -> None:
+        set_up_actor(settings)  # this actor's process logs and traces as `up` does
         self._settings = settings
         self._store = Store.open(settings, migrate=False)
         self._lock = threading.Lock()

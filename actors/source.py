@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from recoverops.incidents import Source
+from recoverops.observability.setup import set_up_actor
 from recoverops.queue import Queue, event_message, open_queue
 from recoverops.settings import Settings
 from recoverops.store import Store, StoredEvent
@@ -100,6 +101,7 @@ class SourceActor:
     """Wrapped with `ray.remote` by the supervisor; plain Python here. Sweeps on a thread."""
 
     def __init__(self, settings: Settings, *, source: str, config: SourceConfig) -> None:
+        set_up_actor(settings)  # this actor's process logs and traces as `up` does
         self.source = Source(source)
         self.name = f"source:{source}"
         self._config = config

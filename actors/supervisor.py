@@ -25,6 +25,7 @@ import ray
 from ray import ObjectRef
 from ray.exceptions import ActorDiedError, ActorUnavailableError, GetTimeoutError
 
+from recoverops.observability.setup import set_up_actor
 from recoverops.settings import Settings
 from recoverops.store import Store
 
@@ -67,6 +68,7 @@ class Supervisor:
     def __init__(
         self, settings: Settings, *, config: PoolConfig, checkpoint: Checkpoint | None = None
     ) -> None:
+        set_up_actor(settings)  # this actor's process logs and traces as `up` does
         self._settings = settings
         self._config = config
         self._checkpoint = checkpoint

@@ -15,6 +15,8 @@
     ├── Untrusted                 an SNS message SNS did not provably sign (serve.webhooks.sns)
     ├── CertificateUnavailable    SNS's signing certificate could not be fetched now (the same)
     ├── PatchError                a diff does not parse or apply (diagnosis.patch)
+    ├── LlmUnavailable            no usable completion from the LLM server (diagnosis.llm.client)
+    ├── InvalidAnswer             the LLM's answer breaks its schema (diagnosis.llm.schema)
     ├── Rejection                 a request the HTTP layer refuses, with its status (serve.errors)
     ├── NoAnswer                  the local champion copy cannot answer: ask MLflow
     ├── DatasetError              a training corpus is not in a known layout (training.datasets)

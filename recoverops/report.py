@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from recoverops.analysis import Analysis
 from recoverops.logs.document import LogDocument
 from recoverops.redaction import Redactor
@@ -49,6 +51,7 @@ def _diagnosis_lines(analysis: Analysis) -> list[str]:
         out.append(
             f"  root cause: {cause['explanation'][:400]}  (confidence {cause['confidence']:.2f})"
         )
+        out.extend(_changed_lines(cause.get("what_changed")))
     fix = analysis.fix.to_json() if hasattr(analysis.fix, "to_json") else None
     if fix is not None:
         files = ", ".join(fix["files"][:3]) or "no file named"
@@ -57,4 +60,28 @@ def _diagnosis_lines(analysis: Analysis) -> list[str]:
         if fix["patch"]:
             out.append("    patch (validated):")
             out.extend(f"      {line}" for line in fix["patch"].splitlines()[:40])
+        for language, snippet in (fix.get("snippets") or {}).items():
+            out.append(f"    {language} (validated):")
+            out.extend(f"      {line}" for line in snippet.splitlines()[:40])
+    return out
+
+
+# How many of the lines new against the passing run the text report shows.
+_NEW_SHOWN = 8
+
+
+def _changed_lines(changed: dict[str, Any] | None) -> list[str]:
+    if not changed:
+        return []
+    out: list[str] = []
+    if changed.get("new_lines") is not None:
+        count, compared = changed["new_line_count"], changed["lines_compared"]
+        out.append(f"  what changed: {count} of {compared} lines are new against the passing run")
+        out.extend(
+            f"    + {line['line']:>6} | {line['text'][:200]}"
+            for line in changed["new_lines"][:_NEW_SHOWN]
+        )
+    if changed.get("changed_files"):
+        files = ", ".join(changed["changed_files"][:10])
+        out.append(f"  changed files of the failing commit: {files}")
     return out

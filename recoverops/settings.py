@@ -162,10 +162,41 @@ class Settings(BaseSettings):
 
     llm_base_url: str | None = Field(
         default=None,
-        description="An OpenAI-compatible server for root-cause analysis (not used yet).",
+        description="An OpenAI-compatible server (`http://HOST:PORT/v1`) that writes the root "
+        "cause's explanation and chooses among the typed fixes already proposed; it sees only "
+        "the redacted context and can add no fix or command. Unset: no LLM (the diagnosis "
+        "without one is complete on its own). Setting it turns the LLM on for the running "
+        "system and for `recoverops analyze` (`--no-llm` skips it for one run).",
     )
-    llm_model: str | None = Field(default=None, description="The model that server should use.")
+    llm_model: str | None = Field(
+        default=None,
+        description="The model that server should use (unset: `default`, which a server with "
+        "one model, such as llama.cpp's, ignores).",
+    )
     llm_api_key: SecretStr | None = Field(default=None, description="Its API key.")
+    llm_timeout_s: float = Field(
+        default=20.0,
+        gt=0.0,
+        description="How long one request to the LLM may take, seconds; then it is tried again "
+        "or the diagnosis without the LLM stands.",
+    )
+    llm_retries: int = Field(
+        default=1,
+        ge=0,
+        description="Further tries of a request that timed out, could not connect or got a "
+        "server error (429 or 5xx); an answer that fails the schema is not asked again.",
+    )
+    llm_context_tokens: int = Field(
+        default=1500,
+        ge=200,
+        description="The budget of the context sent to the LLM, in tokens (counted as 3 "
+        "characters each): the failure chunk is cut first, then the past incidents.",
+    )
+    llm_answer_tokens: int = Field(
+        default=300,
+        ge=50,
+        description="The most tokens the LLM may answer with (its `max_tokens`).",
+    )
 
     github_token: SecretStr | None = Field(
         default=None,
@@ -286,6 +317,51 @@ class Settings(BaseSettings):
         "account, and no watching.",
     )
 
+    correlation_window_s: float = Field(
+        default=900.0,
+        gt=0.0,
+        description="A failure of a workload (a crashing pod, a failing target, an alarm) first "
+        "seen this long after a CI deploy of it, in seconds, is put down to that deploy: one "
+        "incident, with the deploy as its likely root cause.",
+    )
+    deploy_workloads: str = Field(
+        default="",
+        description="Which workloads each repository deploys, where names do not tell: "
+        "`owner/repo=workload[,namespace/workload...]`, entries separated by `;`. A repository "
+        "listed matches only these; the others match by image or by name (see the docs' "
+        "Correlation section).",
+    )
+    anomaly_warmup_s: float = Field(
+        default=600.0,
+        ge=0.0,
+        description="For this long after a source is first watched, seconds, its new templates "
+        "are learnt, not reported: everything is new at first.",
+    )
+    anomaly_window_s: float = Field(
+        default=60.0,
+        gt=0.0,
+        description="The window a template's rate is counted over, seconds; its baseline is a "
+        "moving average of these counts.",
+    )
+    anomaly_burst_factor: float = Field(
+        default=5.0,
+        gt=1.0,
+        description="A known error template printed this many times its baseline within one "
+        "window is a burst, and opens an incident.",
+    )
+    anomaly_burst_min: int = Field(
+        default=20,
+        ge=1,
+        description="The fewest lines of a template in one window that can be a burst, whatever "
+        "its baseline (a template seen once a day is not bursting at three lines).",
+    )
+    anomaly_max_templates: int = Field(
+        default=2000,
+        ge=16,
+        description="The most templates the anomaly model keeps per source; the least recently "
+        "seen are forgotten first (a forgotten template seen again counts as new).",
+    )
+
     @field_validator(
         "database_url",
         "redis_url",
@@ -304,6 +380,15 @@ class Settings(BaseSettings):
     @classmethod
     def _empty_is_unset(cls, value: object) -> object:
         return None if isinstance(value, str) and not value.strip() else value
+
+    @field_validator("deploy_workloads")
+    @classmethod
+    def _deploy_workloads(cls, value: str) -> str:
+        for entry in filter(None, (part.strip() for part in value.split(";"))):
+            repository, sep, workloads = entry.partition("=")
+            if not sep or not repository.strip() or not workloads.strip(" ,"):
+                raise ValueError(f"{entry!r} is not repository=workload[,workload...]")
+        return value
 
     @field_validator("home")
     @classmethod

@@ -16,7 +16,7 @@ import sys
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from recoverops.analysis import Analysis
 from recoverops.classify.catalogue import Catalogue, load_catalogue
@@ -39,6 +39,10 @@ from recoverops.models.prediction import RowModel
 from recoverops.report import render_report
 from recoverops.settings import Settings
 
+if TYPE_CHECKING:
+    from recoverops.diagnosis.llm import Advisor
+    from recoverops.store import Store
+
 # EXIT_FAILED: at least one input could not be analyzed; the others were.
 
 Refine = Callable[[Analysis], Analysis]
@@ -56,7 +60,9 @@ def register(commands: Any) -> None:
             "Say what failed, why and where for each log: category, confidence, a summary and\n"
             "the evidence lines (1-based line numbers of the input as given). '-' reads standard\n"
             "input. No services are needed; when the model registry has a @champion, it refines\n"
-            "the rules' verdict (from its local copy under RECOVEROPS_HOME).\n\n"
+            "the rules' verdict (from its local copy under RECOVEROPS_HOME). When\n"
+            "RECOVEROPS_LLM_BASE_URL is set, that LLM rewrites the root cause's explanation and\n"
+            "chooses among the fixes (from the redacted context; --no-llm leaves it out).\n\n"
             "Exit codes: 0 every input analyzed, 1 at least one could not be, 2 bad usage,\n"
             "3 an invalid setting or signature file."
         ),
@@ -73,7 +79,8 @@ def register(commands: Any) -> None:
         metavar="PATH",
         help=(
             "the log of the last passing run of the same job: lines it printed too are not\n"
-            "offered as evidence (every PATH is compared with it)"
+            "offered as evidence, and the root cause's what_changed lists the lines that are\n"
+            "new against it (every PATH is compared with it)"
         ),
     )
     parser.add_argument(
@@ -96,6 +103,14 @@ def register(commands: Any) -> None:
         action="store_true",
         help="say on stderr which classifier answers: the rules, or the champion and how it runs",
     )
+    parser.add_argument(
+        "--no-llm",
+        action="store_true",
+        help=(
+            "leave the LLM out of this run: without it the diagnosis is the one made without\n"
+            "an LLM (the LLM is used when RECOVEROPS_LLM_BASE_URL is set)"
+        ),
+    )
     parser.set_defaults(run=run)
 
 
@@ -106,6 +121,14 @@ READS = (
     "analysis_window_lines",
     "mlflow_uri",
     "model_name",
+    "llm_base_url",
+    "llm_model",
+    "llm_api_key",
+    "llm_timeout_s",
+    "llm_retries",
+    "llm_context_tokens",
+    "llm_answer_tokens",
+    "database_url",
 )
 
 
@@ -197,6 +220,39 @@ def run(args: argparse.Namespace) -> int:
         say(f"--repo {args.repo}: not a directory")
         return EXIT_USAGE
     champion = _champion(settings, tell=say if args.verbose else _silent)
+    advisor, store = (None, None) if args.no_llm else _advisor(settings)
+    try:
+        return _analyze_each(args, settings, catalogue, passing, champion, advisor)
+    finally:
+        if store is not None:
+            store.close()
+
+
+def _advisor(settings: Settings) -> tuple[Advisor | None, Store | None]:
+    """The LLM when one is configured, with the store's cache of its answers (RECOVEROPS_HOME's
+    SQLite store by default), so that analyzing a failure again costs no request; a store that
+    cannot be opened leaves the cache to this run."""
+    if settings.llm_base_url is None:
+        return None, None
+    from recoverops.diagnosis.llm import Advisor
+    from recoverops.store import Store
+
+    try:
+        store: Store | None = Store.open(settings)
+    except Exception as error:
+        say(f"the store cannot keep the LLM's answers ({error}); they last this run")
+        store = None
+    return Advisor.from_settings(settings, store=store), store
+
+
+def _analyze_each(
+    args: argparse.Namespace,
+    settings: Settings,
+    catalogue: Catalogue,
+    passing: str | None,
+    champion: Callable[[Analysis], Analysis] | None,
+    advisor: Advisor | None,
+) -> int:
     failed = False
     out: TextIO = sys.stdout
     for index, path in enumerate(args.paths):
@@ -220,7 +276,9 @@ def run(args: argparse.Namespace) -> int:
         )
         if champion is not None:
             analysis = champion(analysis)
-        analysis = diagnose(analysis, text=text, repo=args.repo)
+        analysis = diagnose(
+            analysis, text=text, repo=args.repo, passing_text=passing, advisor=advisor
+        )
         if args.json:
             out.write(json.dumps({"input": name, **analysis.to_json()}) + "\n")
         else:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 ComponentKind = Literal["test", "source", "dependency", "resource", "credential"]
-FixKind = Literal["dependency", "compilation", "lint", "test", "kubernetes", "ci_config"]
+FixKind = Literal["dependency", "compilation", "lint", "test", "kubernetes", "ci_config", "iam"]
 Severity = Literal["error", "warning"]
 
 
@@ -49,6 +49,12 @@ class RootCause:
     explanation: str
     confidence: float
     history: dict[str, Any] | None = None
+    # Against the last passing run of the same job: the failing log's new lines
+    # (`recoverops.logs.what_changed`) and the failing commit's changed files, when known.
+    what_changed: dict[str, Any] | None = None
+    # Whether an LLM wrote the explanation and chose the fix (`diagnosis.llm`): {"used": true,
+    # ...} or {"used": false, "reason": ...}; None when no LLM is configured.
+    llm: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -58,6 +64,10 @@ class RootCause:
         }
         if self.history is not None:
             out["history"] = self.history
+        if self.what_changed is not None:
+            out["what_changed"] = self.what_changed
+        if self.llm is not None:
+            out["llm"] = self.llm
         return out
 
 
@@ -75,9 +85,12 @@ class FixProposal:
     # The file contents the patch was made against and what it makes of them: what validation
     # checks; not part of the JSON.
     originals: dict[str, str] = field(default_factory=dict, repr=False, compare=False)
+    # Validated infrastructure-as-code to paste where no checkout file was changed
+    # ("terraform", "cloudformation": an IAM grant); in the JSON only when there are some.
+    snippets: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        out: dict[str, Any] = {
             "kind": self.kind,
             "files": list(self.files),
             "patch": self.patch,
@@ -85,3 +98,6 @@ class FixProposal:
             "explanation": self.explanation,
             "confidence": round(self.confidence, 3),
         }
+        if self.snippets:
+            out["snippets"] = dict(self.snippets)
+        return out

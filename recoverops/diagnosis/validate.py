@@ -1,7 +1,8 @@
 """A fix's patch is shown only if it applies to the file it targets and leaves that file valid.
 
 applies     every hunk fits the file as it is in the checkout
-parses      YAML, JSON and TOML still parse; Python still compiles
+parses      YAML, JSON and TOML still parse; Python still compiles; Terraform still parses
+            (python-hcl2); a CloudFormation template still passes cfn-lint
 workflow    a GitHub Actions workflow still has its `jobs` mapping
 """
 
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 
 import yaml
 
+from recoverops.diagnosis.iac import cloudformation_problem, is_cloudformation, terraform_problem
 from recoverops.diagnosis.model import FixProposal
 from recoverops.diagnosis.patch import PatchError, apply, parse
 
@@ -26,6 +28,13 @@ class Verdict:
 def check_text(path: str, text: str) -> Verdict:
     """Whether `text` is still a valid file of the kind `path` names."""
     suffix = path.rsplit(".", 1)[-1].lower() if "." in path else ""
+    if suffix == "tf":
+        problem = terraform_problem(text)
+        return Verdict(False, f"{path}: {problem}") if problem else Verdict(True)
+    if suffix in ("yml", "yaml", "json", "template") and is_cloudformation(text):
+        # A template's YAML has tags (!Ref, !Sub) a plain YAML loader refuses: cfn-lint reads it.
+        problem = cloudformation_problem(text)
+        return Verdict(False, f"{path}: {problem}") if problem else Verdict(True)
     try:
         if suffix in ("yml", "yaml"):
             documents = list(yaml.safe_load_all(text))

@@ -252,6 +252,31 @@ class TemplateMiner:
                 best = cluster
         return None if best is None else best.snapshot()
 
+    def observe(self, line: str) -> tuple[int, Template, bool]:
+        """Count the line in the most specific cluster that covers it, else `add` it: (the
+        cluster's key, stable while it lives; its template; whether the line made a new
+        cluster). Covering first keeps a restored template (`<*>` tokens) the line's home even
+        when too few of its tokens are equal for Drain's similarity to pick it."""
+        tokens = list(map(self._masked.__getitem__, _split(line)))
+        seen = self._seen.get(" ".join(tokens))
+        best = seen if seen is not None and seen.alive else None
+        node = self._root.get(len(tokens)) if best is None else None
+        if node is not None:
+            for cluster in self._candidates(node, tokens, 0):
+                covered = all(
+                    t in (s, WILDCARD) for t, s in zip(cluster.tokens, tokens, strict=True)
+                )
+                if covered and (best is None or cluster.wildcards < best.wildcards):
+                    best = cluster
+        if best is not None:
+            best.size += 1
+            if self._max_clusters is not None:
+                self._clusters.move_to_end(best.key)
+            return best.key, best.snapshot(), False
+        created = self._created
+        cluster = self._add(line)
+        return cluster.key, cluster.snapshot(), self._created != created
+
     def _add(self, line: str) -> _Cluster:
         tokens = list(map(self._masked.__getitem__, _split(line)))
         masked = " ".join(tokens)

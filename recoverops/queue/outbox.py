@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 from typing import Any
 
+from recoverops.ci_runs import RunFacts
 from recoverops.incidents import Event
 from recoverops.queue.base import DEFAULT_LEASE, Message, QueueDepth
 from recoverops.store import EventAdded, Store
@@ -37,10 +38,12 @@ class OutboxQueue:
         *,
         payload: Any,
         message: Callable[[int], tuple[str, Mapping[str, Any]]],
+        run: RunFacts | None = None,
     ) -> tuple[EventAdded, bool]:
-        """Store `event` and queue `message(event_id)` in one transaction (see the store's)."""
+        """Store `event` (and the CI `run` it reports) and queue `message(event_id)` in one
+        transaction (see the store's)."""
         return self.store.add_event_and_enqueue(
-            event, payload=payload, queue=self.name, message=message, now=self._clock()
+            event, payload=payload, queue=self.name, message=message, now=self._clock(), run=run
         )
 
     def claim(self, consumer: str, *, limit: int = 10) -> list[Message]:

@@ -32,6 +32,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any, Generic, TypeVar
 
+from recoverops.anomaly import AnomalyWatch
+from recoverops.correlation.matching import Identity
 from recoverops.incidents import Source
 from recoverops.outage import Outage
 from recoverops.redaction import redact_text
@@ -150,10 +152,13 @@ class KubeWatcher:
         sink: Sink,
         config: WatchConfig | None = None,
         clock: Clock = utc_now,
+        anomaly: AnomalyWatch | None = None,
     ) -> None:
         from kubernetes import client
 
         self.config = config or WatchConfig()
+        # Learns the Warning events no cause here knows: a new one, or a burst, is an anomaly.
+        self._anomaly = anomaly
         self._store = store
         self._sink = sink
         self._clock = clock
@@ -355,11 +360,26 @@ class KubeWatcher:
         return [(finding, workload, pod) for finding in findings]
 
     def _event(self, event: Any) -> Iterable[tuple[Finding, Workload, Any]]:
-        finding = event_finding(event, since=self._clock() - self.config.dedupe_window)
+        since = self._clock() - self.config.dedupe_window
+        finding = event_finding(event, since=since)
         if finding is None:
+            self._learn(event, since)
             return []
         workload = self._owners.of_object(finding.object_kind, finding.namespace, finding.name)
         return [(finding, workload, None)]
+
+    def _learn(self, event: Any, since: datetime) -> None:
+        """Give a Warning event no cause knows to the anomaly model, once per sighting (a new
+        list brings back the last hour's events: those before `since` are history)."""
+        if self._anomaly is None or event.type != "Warning":
+            return
+        seen = event.last_timestamp or event.event_time or event.first_timestamp
+        if seen is not None and seen < since:
+            return
+        involved = event.involved_object
+        kind = involved.kind if involved is not None else ""
+        line = f"Warning {event.reason or '-'} {kind}: {event.message or ''}"
+        self._anomaly.observe(source=SOURCE, stream=self.key("events"), line=line, at=self._clock())
 
     def _job(self, job: Any) -> Iterable[tuple[Finding, Workload, Any]]:
         finding = job_finding(job)
@@ -410,6 +430,7 @@ class KubeWatcher:
             subject=finding.subject,
             text=text + "\n",
             seen_at=now,
+            identity=workload_identity(workload, pod),
         )
 
     def _previous_log(self, pod: Any, container: str) -> list[str]:
@@ -441,6 +462,28 @@ def record_error(store: Store, source: str, stream: str, stats: StreamStats) -> 
         store.source_failed(source, stream, stats.last_error or "")
     except Exception as error:
         logger.debug("%s %s: error not recorded: %s", source, stream, type(error).__name__)
+
+
+def workload_identity(workload: Workload, pod: Any) -> dict[str, Any] | None:
+    """What a deploy of the workload is matched by (`recoverops.correlation`): its name and
+    namespace, and, when the failure came with its pod, the pod's labels and images."""
+    if workload.kind == "Node":
+        return None
+    labels: dict[str, str] = {}
+    images: list[str] = []
+    if pod is not None:
+        labels = dict(pod.metadata.labels or {}) if pod.metadata is not None else {}
+        spec = pod.spec
+        containers = [*(spec.init_containers or []), *(spec.containers or [])] if spec else []
+        images = [c.image for c in containers if c.image]
+        if not images and pod.status is not None:
+            images = [c.image for c in pod.status.container_statuses or [] if c.image]
+    return Identity(
+        workload=workload.name,
+        namespace=workload.namespace,
+        labels=labels,
+        images=tuple(dict.fromkeys(images)),
+    ).to_json()
 
 
 def api_client_from_settings(settings: Settings) -> Any:

@@ -10,6 +10,7 @@ container's last log lines) travels inline in the stored payload, `{"failure": t
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -39,15 +40,25 @@ class WatchedFailure:
     subject: str
     text: str
     seen_at: datetime
+    # The workload that failed, as `recoverops.correlation.Identity.to_json` writes it: what a
+    # deploy of it is matched by. None: the source cannot tell (a node).
+    identity: Mapping[str, Any] | None = None
+    # Set by the anomaly model (`recoverops.anomaly`): why this is an anomaly, with its numbers.
+    anomaly: Mapping[str, Any] | None = None
 
     def payload(self) -> dict[str, Any]:
-        return {
+        payload: dict[str, Any] = {
             "failure": True,
             "target": self.target,
             "cause": self.cause,
             "subject": self.subject,
             "text": self.text,
         }
+        if self.identity is not None:
+            payload["identity"] = dict(self.identity)
+        if self.anomaly is not None:
+            payload["anomaly"] = dict(self.anomaly)
+        return payload
 
 
 class Sink(Protocol):

@@ -15,8 +15,11 @@ from recoverops.store.records import (
     IncidentUpsert,
     LabelledIncident,
     OutboxEntry,
+    StoredDeploy,
     StoredEvent,
     StoredIncident,
+    StoredTemplate,
+    WatchedOccurrence,
 )
 from recoverops.store.stages import StageRecord
 from recoverops.store.store import Store
@@ -34,8 +37,11 @@ __all__ = [
     "OutboxEntry",
     "StageRecord",
     "Store",
+    "StoredDeploy",
     "StoredEvent",
     "StoredIncident",
+    "StoredTemplate",
+    "WatchedOccurrence",
     "database_url",
     "upgrade_to_head",
 ]

@@ -146,3 +146,55 @@ class DeadLetter:
     last_error: str
     dead_at: datetime
     replayed_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredDeploy:
+    """A deploy marker (`recoverops.correlation`): a CI run that deployed, and the incident it
+    was found to have caused, if any."""
+
+    id: int
+    source: str
+    key: str
+    event_id: int | None
+    repository: str
+    name: str
+    environment: str
+    status: str
+    why: str
+    hints: tuple[str, ...]
+    at: datetime
+    incident_id: int | None
+
+    @property
+    def failed(self) -> bool:
+        return self.status.lower() in ("failure", "failed", "error", "timed_out", "unstable")
+
+    def describe(self) -> str:
+        where = f" to {self.environment}" if self.environment else ""
+        return (
+            f"{self.source} deploy {self.name!r} of {self.repository}{where} "
+            f"({self.status}, {self.at:%Y-%m-%d %H:%M:%S} UTC)"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedOccurrence:
+    """An occurrence of a watched failure: its event's time, incident and stored identity."""
+
+    event_id: int
+    incident_id: int
+    seen_at: datetime
+    identity: Any
+
+
+@dataclass(frozen=True, slots=True)
+class StoredTemplate:
+    """A template a watched source printed, as the anomaly model keeps it."""
+
+    template_id: str
+    template: str
+    first_seen: datetime
+    last_seen: datetime
+    count: int
+    baseline: float

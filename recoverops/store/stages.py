@@ -49,11 +49,12 @@ def record_stage(
     move_to: IncidentStatus | None,
     at: datetime,
     audit_extra: Mapping[str, Any] | None = None,
+    merge: Mapping[str, Any] | None = None,
 ) -> StageRecord | None:
     """Put `result` under `key` in the incident's analysis, move the incident to `move_to` when
     the domain allows it (otherwise add a `stage` timeline entry), and audit it as `verb` with
     the event id and `audit_extra`: once per (incident, event, verb). None when there is no
-    such incident."""
+    such incident. `merge` replaces top-level keys of the analysis in the same write."""
     row = session.execute(
         select(IncidentRow).where(IncidentRow.id == incident_id).with_for_update()
     ).scalar_one_or_none()
@@ -65,7 +66,7 @@ def record_stage(
         return StageRecord(incidents.to_stored_incident(row), done, recorded=False)
 
     # A new dict, so the JSON column sees a change.
-    row.analysis = {**(row.analysis or {}), key: dict(result)}
+    row.analysis = {**(row.analysis or {}), **(merge or {}), key: dict(result)}
     row.updated_at = at
     moved = False
     if move_to is not None:

@@ -2,32 +2,38 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from recoverops.analysis import Analysis
+from recoverops.ci_runs import RunFacts
 from recoverops.errors import NotFoundError
 from recoverops.incidents import Event, IncidentStatus, LogRetrySchedule, Source, TimelineEntry
 from recoverops.settings import Settings
 from recoverops.store import (
+    anomaly_templates,
     audit,
+    ci_runs,
     dead_letters,
+    deploys,
     events,
     feedback,
     health,
     history,
     incident_pages,
     incidents,
+    llm_answers,
     log_retries,
     outbox,
     positions,
     stages,
 )
+from recoverops.store.ci_runs import LastFix, StoredRun
 from recoverops.store.engine import create_store_engine, read_only_engine
 from recoverops.store.log_retries import LogRetry
 from recoverops.store.migrate import upgrade_engine
@@ -40,12 +46,18 @@ from recoverops.store.records import (
     IncidentUpsert,
     LabelledIncident,
     OutboxEntry,
+    StoredDeploy,
     StoredEvent,
     StoredIncident,
+    StoredTemplate,
+    WatchedOccurrence,
 )
 from recoverops.store.stages import StageRecord
 from recoverops.store.url import database_url
 from recoverops.taxonomy import Category
+
+if TYPE_CHECKING:
+    from recoverops.correlation.deploys import Deploy
 
 Clock = Callable[[], datetime]
 
@@ -92,10 +104,16 @@ class Store:
 
     # Events
 
-    def add_event(self, event: Event, *, payload: Any = None) -> EventAdded:
-        """Store the event unless (source, delivery_id) is already stored; safe to race."""
+    def add_event(
+        self, event: Event, *, payload: Any = None, run: RunFacts | None = None
+    ) -> EventAdded:
+        """Store the event unless (source, delivery_id) is already stored; safe to race. The
+        CI `run` it reports (`recoverops.ci_runs`) is recorded with it, in the same transaction."""
         with self.transaction() as session:
-            return events.add_event(session, event, payload=payload)
+            added = events.add_event(session, event, payload=payload)
+            if added.created and run is not None:
+                ci_runs.record(session, added.event_id, run, at=event.received_at)
+            return added
 
     def add_event_and_enqueue(
         self,
@@ -105,6 +123,7 @@ class Store:
         queue: str,
         message: Callable[[int], tuple[str, Mapping[str, Any]]],
         now: datetime,
+        run: RunFacts | None = None,
     ) -> tuple[EventAdded, bool]:
         """Store the event and, when it is new, put `message(event_id)` (key, payload) on the
         outbox `queue` in the same transaction: the transactional outbox, so no failure is ever
@@ -113,6 +132,8 @@ class Store:
             added = events.add_event(session, event, payload=payload)
             if not added.created:
                 return added, False
+            if run is not None:
+                ci_runs.record(session, added.event_id, run, at=event.received_at)
             key, body = message(added.event_id)
             return added, outbox.enqueue(session, queue, key=key, payload=body, now=now)
 
@@ -356,10 +377,12 @@ class Store:
         stage: str,
         move_to: IncidentStatus | None = None,
         audit_extra: Mapping[str, Any] | None = None,
+        merge: Mapping[str, Any] | None = None,
     ) -> StageRecord | None:
         """Record a stage's `result` on the incident (under `key` in its analysis), move it to
         `move_to` if the domain allows (else a `stage` timeline entry), and audit it: all in one
-        transaction, once per (incident, event, verb). None when there is no such incident."""
+        transaction, once per (incident, event, verb). None when there is no such incident.
+        `merge` replaces top-level keys of the analysis (the analyzer's history-aware fix)."""
         with self.transaction() as session:
             return stages.record_stage(
                 session,
@@ -374,6 +397,7 @@ class Store:
                 move_to=move_to,
                 at=self._clock(),
                 audit_extra=audit_extra,
+                merge=merge,
             )
 
     def incident_counts(self) -> dict[tuple[str, str], int]:
@@ -481,6 +505,18 @@ class Store:
         with self.transaction() as session:
             return dead_letters.mark_replayed(session, dead_letter_id, at=self._clock())
 
+    # LLM answers
+
+    def llm_answer(self, key: str) -> str | None:
+        """The LLM's checked answer kept under `key` (JSON), or None."""
+        with self.transaction() as session:
+            return llm_answers.get(session, key)
+
+    def save_llm_answer(self, key: str, *, model: str, answer: str) -> None:
+        """Keep the LLM's checked `answer` (JSON) under `key`; the first one kept stays."""
+        with self.transaction() as session:
+            llm_answers.save(session, key=key, model=model, answer=answer, at=self._clock())
+
     # Source positions
 
     def source_position(self, source: str, stream: str) -> str | None:
@@ -520,3 +556,128 @@ class Store:
         """(source, stream, errors, caught_up_to) of every watched stream (for /metrics)."""
         with self.reading() as session:
             return health.every(session)
+
+    # Deploy markers and their incidents (see recoverops.correlation)
+
+    def record_deploy(self, deploy: Deploy, *, event_id: int | None = None) -> StoredDeploy:
+        """Store the deploy's marker, or update the run's (status, hints; its earliest time)."""
+        with self.transaction() as session:
+            return deploys.record(session, deploy, event_id=event_id)
+
+    def deploys_between(
+        self, *, start: datetime, end: datetime, limit: int = 100
+    ) -> list[StoredDeploy]:
+        """Deploys at times in [start, end], newest first."""
+        with self.transaction() as session:
+            return deploys.between(session, start=start, end=end, limit=limit)
+
+    def deploys_of_incident(self, incident_id: int) -> list[StoredDeploy]:
+        with self.transaction() as session:
+            return deploys.of_incident(session, incident_id)
+
+    def watched_occurrences(
+        self, *, not_sources: Collection[str], start: datetime, end: datetime, limit: int = 500
+    ) -> list[WatchedOccurrence]:
+        """Occurrences of failures of any source but `not_sources` seen in [start, end], with
+        the identity their event carries."""
+        with self.transaction() as session:
+            return deploys.watched_between(
+                session, not_sources=list(not_sources), start=start, end=end, limit=limit
+            )
+
+    def link_deploys(
+        self, incident_id: int, *, links: Collection[tuple[int, str]], compose: deploys.Compose
+    ) -> list[StoredDeploy]:
+        """Put the incident down to these deploys (id, why): the links, their timeline and
+        audit entries, and the analysis `compose` makes, in one transaction; the new links."""
+        with self.transaction() as session:
+            return deploys.link(
+                session, incident_id, links=list(links), compose=compose, at=self._clock()
+            )
+
+    # The anomaly model's templates (see recoverops.anomaly)
+
+    def anomaly_templates(self, source: str, *, limit: int) -> list[StoredTemplate]:
+        """The `limit` most recently seen templates of `source`, least recent first."""
+        with self.transaction() as session:
+            return anomaly_templates.recent(session, source=source, limit=limit)
+
+    def save_anomaly_templates(
+        self,
+        source: str,
+        templates: Collection[StoredTemplate],
+        *,
+        forget: Collection[str] = (),
+    ) -> None:
+        """Write `templates` of `source` and drop the template ids in `forget`."""
+        with self.transaction() as session:
+            anomaly_templates.save(session, source=source, templates=list(templates), forget=forget)
+
+    def find_deploy(self, source: str, key: str) -> StoredDeploy | None:
+        with self.transaction() as session:
+            return deploys.find(session, source=source, key=key)
+
+    def attach_occurrence(
+        self,
+        incident_id: int,
+        *,
+        event_id: int,
+        seen_at: datetime,
+        side: str,
+        evidence: Collection[Mapping[str, Any]],
+        detail: str,
+    ) -> bool:
+        """Count the event's failure on `incident_id`, an incident of another fingerprint it
+        was merged into (see `deploys.attach`); False when there was nothing to do."""
+        with self.transaction() as session:
+            return deploys.attach(
+                session,
+                incident_id,
+                event_id=event_id,
+                seen_at=seen_at,
+                side=side,
+                evidence=[dict(e) for e in evidence],
+                detail=detail,
+                at=self._clock(),
+            )
+
+    def set_deploy_incident(self, source: str, key: str, incident_id: int) -> bool:
+        """Give the deploy marker its incident unless it has one (a failed deploy job's own)."""
+        with self.transaction() as session:
+            return deploys.set_incident(session, source=source, key=key, incident_id=incident_id)
+
+    # CI runs (the history a failure is judged against: flaky, broken trunk, what changed)
+
+    def record_run(self, event_id: int, facts: RunFacts, *, at: datetime | None = None) -> bool:
+        """Record the run event `event_id` reports, once; True when this call recorded it."""
+        with self.transaction() as session:
+            return ci_runs.record(session, event_id, facts, at=at or self._clock())
+
+    def set_run_tests(self, event_id: int, tests: Sequence[str]) -> bool:
+        """Keep the failing tests the analysis named on the run of `event_id` (False: no run)."""
+        with self.transaction() as session:
+            return ci_runs.set_tests(session, event_id, tests)
+
+    def run_of_event(self, event_id: int) -> StoredRun | None:
+        with self.transaction() as session:
+            return ci_runs.of_event(session, event_id)
+
+    def runs_on_commit(self, *, target: str, commit_sha: str) -> list[StoredRun]:
+        with self.transaction() as session:
+            return ci_runs.on_commit(session, target=target, commit_sha=commit_sha)
+
+    def failed_runs_with(
+        self, *, incident_id: int, target: str, since: datetime, until: datetime
+    ) -> list[StoredRun]:
+        with self.transaction() as session:
+            return ci_runs.failed_with(
+                session, incident_id=incident_id, target=target, since=since, until=until
+            )
+
+    def last_passing_run(self, *, target: str, before: datetime) -> StoredRun | None:
+        with self.transaction() as session:
+            return ci_runs.last_passing(session, target=target, before=before)
+
+    def last_fix(self, incident_id: int) -> LastFix | None:
+        with self.transaction() as session:
+            return ci_runs.last_fix(session, incident_id)

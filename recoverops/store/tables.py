@@ -237,3 +237,92 @@ class SourceHealthRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     last_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     caught_up_to: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class AnomalyTemplateRow(Base):
+    """A template a watched source printed, and its rate baseline (migration 0012): what makes
+    a restarted source's anomaly model remember what is not new (`recoverops.anomaly`)."""
+
+    __tablename__ = "anomaly_templates"
+
+    source: Mapped[str] = mapped_column(String(255), primary_key=True)
+    template_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    template: Mapped[str] = mapped_column(Text)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime())
+    count: Mapped[int] = mapped_column(BigInteger)
+    # Lines per window, an exponentially weighted moving average.
+    baseline: Mapped[float] = mapped_column(Float)
+
+
+class DeployRow(Base):
+    """A CI run that deployed (migration 0012), successful or not: a marker a crash of what it
+    deployed is put down to (`recoverops.correlation`), never an incident by itself."""
+
+    __tablename__ = "deploys"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    source: Mapped[str] = mapped_column(String(32))
+    delivery_id: Mapped[str] = mapped_column(String(255))
+    event_id: Mapped[int | None] = mapped_column(Id, ForeignKey("events.id", ondelete="SET NULL"))
+    repository: Mapped[str] = mapped_column(String(512))
+    name: Mapped[str] = mapped_column(String(512))
+    environment: Mapped[str] = mapped_column(String(255))
+    status: Mapped[str] = mapped_column(String(32))
+    why: Mapped[str] = mapped_column(Text)
+    # The names the deployed workload may go by (repository, images, environment, job).
+    hints: Mapped[Any] = mapped_column(JSONDocument)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    # The incident it was found to have caused (the latest, when several).
+    incident_id: Mapped[int | None] = mapped_column(
+        Id, ForeignKey("incidents.id", ondelete="SET NULL"), index=True
+    )
+
+    __table_args__ = (UniqueConstraint("source", "delivery_id"),)
+
+
+class CiRunRow(Base):
+    """One CI run a webhook reported (migration 0013), passing runs too: its job (`target`, as
+    incidents name it), commit, branch, attempt and outcome, and where its log is fetched from.
+    What a failure's history reads: flaky (passed on the same commit), broken trunk (the same
+    failure on the default branch), and the last passing run to compare the log with."""
+
+    __tablename__ = "ci_runs"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    event_id: Mapped[int] = mapped_column(
+        Id, ForeignKey("events.id", ondelete="CASCADE"), unique=True
+    )
+    source: Mapped[str] = mapped_column(String(32))
+    target: Mapped[str] = mapped_column(String(512))
+    # "passed" or "failed".
+    outcome: Mapped[str] = mapped_column(String(16))
+    commit_sha: Mapped[str | None] = mapped_column(String(64), index=True)
+    branch: Mapped[str | None] = mapped_column(String(255))
+    # The repository's default branch, when the payload says it (GitHub and GitLab do).
+    default_branch: Mapped[str | None] = mapped_column(String(255))
+    # What the attempts of one run share (a GitHub run id, a GitLab pipeline id), and which
+    # attempt this is: a re-run that flips the outcome is a flake.
+    run_key: Mapped[str | None] = mapped_column(String(255))
+    attempt: Mapped[int | None] = mapped_column(Integer)
+    # The connector's JobRef of the run's log (`recoverops.connectors.JobRef`).
+    log_project: Mapped[str | None] = mapped_column(String(255))
+    log_job: Mapped[str | None] = mapped_column(String(255))
+    # The failing test ids the analysis named (None: not analyzed, as for a passing run).
+    tests: Mapped[Any | None] = mapped_column(JSONDocument)
+    finished_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (Index("ix_ci_runs_target_finished_at", "target", "finished_at"),)
+
+
+class LlmAnswerRow(Base):
+    """An LLM's checked answer for one failure (migration 0014), so that a recurring failure is
+    answered from here: `key` is the failure's fingerprint with the model and the fixes offered
+    (`diagnosis.llm.cache`), `answer` the answer's JSON as the schema accepted it."""
+
+    __tablename__ = "llm_answers"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(255))
+    answer: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -29,6 +29,7 @@ from pydantic import SecretStr
 from redis import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
+from recoverops.correlation import CorrelationRules
 from recoverops.incidents import Source
 
 from ..body import FORM, Body
@@ -220,7 +221,13 @@ def _github_document(body: Body) -> dict[str, Any]:
 def _accept(services: Services, source: Source, delivery: Delivery) -> Accepted:
     started = time.perf_counter()
     try:
-        ingested = ingest(services.store, services.queue, source=source, delivery=delivery)
+        ingested = ingest(
+            services.store,
+            services.queue,
+            source=source,
+            delivery=delivery,
+            deploys=CorrelationRules.from_settings(services.settings),
+        )
     except (SQLAlchemyError, RedisError, OSError) as error:
         log.exception("%s event %s not taken in", source.value, delivery.delivery_id)
         raise Rejection(

@@ -1,4 +1,6 @@
-"""GitHub webhooks: `workflow_job`, `workflow_run`, `check_run` and `check_suite` events.
+"""GitHub webhooks: `workflow_job`, `workflow_run`, `check_run` and `check_suite` events, and
+`deployment` and `deployment_status` events, which are recorded as deploy markers
+(`recoverops.correlation`) and never analyzed as failures: a failed deployment's job reports it.
 
 GitHub signs the body it sends with the hook's secret (`X-Hub-Signature-256: sha256=<hex>`,
 HMAC-SHA256) and names each delivery (`X-GitHub-Delivery`, kept when a delivery is redelivered).
@@ -12,7 +14,8 @@ from typing import Any
 
 from .base import Delivery, MalformedPayload, bounded_delivery_id, field, optional_field
 
-EVENTS = frozenset({"workflow_job", "workflow_run", "check_run", "check_suite"})
+DEPLOY_EVENTS = frozenset({"deployment", "deployment_status"})
+EVENTS = frozenset({"workflow_job", "workflow_run", "check_run", "check_suite", *DEPLOY_EVENTS})
 PING = "ping"
 SIGNATURE_PREFIX = "sha256="
 # Conclusions of a completed job, run or check that mean it failed. `cancelled`, `skipped`,
@@ -32,6 +35,16 @@ def delivery(event: str, delivery_id: str, body: dict[str, Any]) -> Delivery:
     """The delivery of an `event` GitHub sent (one of EVENTS), read from its payload."""
     action = field(body, "action", str)
     repository = field(body, "repository.full_name", str)
+    if event in DEPLOY_EVENTS:
+        deployment = field(body, "deployment", dict)
+        environment = optional_field(deployment, "environment", str) or "-"
+        return Delivery(
+            kind=f"{event}.{action}",
+            delivery_id=bounded_delivery_id(delivery_id),
+            failure=False,
+            target=f"{repository}:deployment/{environment}",
+            body=body,
+        )
     obj = field(body, event, dict)
     status = field(obj, "status", str)
     conclusion = optional_field(obj, "conclusion", str)

@@ -1,4 +1,4 @@
-"""GitLab webhooks: pipeline and job hooks.
+"""GitLab webhooks: pipeline, job and deployment hooks.
 
 GitLab sends the hook's secret token as is (`X-Gitlab-Token`) and names the event in
 `X-Gitlab-Event`. A retried delivery keeps its `Idempotency-Key` (GitLab 17.4 and later);
@@ -16,7 +16,14 @@ from .base import Delivery, MalformedPayload, bounded_delivery_id, field, option
 
 # X-Gitlab-Event values and the object_kind their payload carries. "Build Hook" is the name
 # GitLab used for job hooks before 9.x and still accepts in tests of a hook.
-EVENTS = {"Pipeline Hook": "pipeline", "Job Hook": "build", "Build Hook": "build"}
+# A deployment hook is recorded as a deploy marker (`recoverops.correlation`), never a failure:
+# a failed deployment's job reports it.
+EVENTS = {
+    "Pipeline Hook": "pipeline",
+    "Job Hook": "build",
+    "Build Hook": "build",
+    "Deployment Hook": "deployment",
+}
 FAILED = "failed"
 
 
@@ -36,6 +43,16 @@ def delivery(event: str, delivery_id: str, body: dict[str, Any]) -> Delivery:
     project = optional_field(body, "project.path_with_namespace", str) or field(
         body, "project_name", str
     )
+    if kind == "deployment":
+        field(body, "deployment_id", int)
+        environment = optional_field(body, "environment", str) or "-"
+        return Delivery(
+            kind="deployment",
+            delivery_id=delivery_id,
+            failure=False,
+            target=f"{project}:deployment/{environment}",
+            body=body,
+        )
     if kind == "pipeline":
         field(body, "object_attributes.id", int)  # the pipeline a log fetcher will look up
         status = field(body, "object_attributes.status", str)

@@ -17,6 +17,7 @@ import pytest
 import ray
 from pydantic import SecretStr
 
+from recoverops.ci_runs import run_facts
 from recoverops.incidents import Event, Source
 from recoverops.queue import Queue
 from recoverops.settings import Settings
@@ -127,8 +128,11 @@ def store_failure(
     *,
     delivery_id: str | None = None,
     received_at: datetime | None = None,
+    record_run: bool = False,
 ) -> int:
-    """Store a GitHub workflow_job failure as ingestion does; its event id."""
+    """Store a GitHub workflow_job failure as ingestion does; its event id. With `record_run`,
+    its CI run too (as ingestion does for every finished job: a passing one when the body's
+    conclusion is success)."""
     job = body["workflow_job"]
     target = f"{body['repository']['full_name']}:{job['workflow_name']}/{job['name']}"
     event = Event(
@@ -138,8 +142,13 @@ def store_failure(
         received_at=received_at or datetime.now(UTC),
         payload_ref="inline",
     )
-    payload = {"failure": True, "target": target, "body": body}
-    return store.add_event(event, payload=payload).event_id
+    passed = job.get("conclusion") == "success"
+    payload = {"failure": not passed, "target": target, "body": body}
+    run = run_facts(Source.GITHUB, event.kind, target, body) if record_run else None
+    event_id = store.add_event(event, payload=payload, run=run).event_id
+    if passed:
+        store.mark_event_processed(event_id)  # nothing to do: ingestion queues only failures
+    return event_id
 
 
 def enqueue(queue: Queue, event_id: int) -> None:

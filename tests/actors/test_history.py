@@ -21,5 +21,5 @@ def test_a_failure_is_new_then_recurring_with_how_often(store: Store) -> None:
     assert incident is not None and incident.analysis is not None
     history = incident.analysis["context"]["history"]
     assert (history["status"], history["occurrences"]) == ("recurring", 2)
-    # not known from what the store keeps: said as unknown, not guessed
+    # no CI run was recorded for these events (no commit, no branch): unknown, not guessed
     assert history["flaky"] is None and history["broken_trunk"] is None

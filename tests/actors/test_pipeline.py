@@ -7,6 +7,8 @@ its own on Redis Streams.
 
 from __future__ import annotations
 
+import copy
+import json
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,14 +31,17 @@ from recoverops.store import Store, StoredIncident
 from recoverops.store.stages import ANALYZED_VERB
 from recoverops.taxonomy import Category
 from tests.actors.conftest import (
+    LOG,
     GitHub,
     enqueue,
     github_server,
+    logs_path,
     settings_for,
     store_failure,
     wait_for,
 )
 from tests.actors.gate import checkpoint_at, open_gate
+from tests.connectors.fake_server import Reply
 
 pytestmark = pytest.mark.usefixtures("ray_session")
 
@@ -153,6 +158,39 @@ def test_a_stored_failure_flows_to_an_analyzed_incident(system: System) -> None:
     assert plans[0].detail["dry_run"] is True  # no policy: recorded, never carried out
     [action] = plans[0].detail["actions"]
     assert (action["kind"], action["status"]) == ("github.rerun_failed_jobs", "dry_run")
+
+
+def test_a_failure_is_compared_with_its_jobs_last_passing_run(system: System) -> None:
+    """The detector fetches the passing run's log through the GitHub connector and the failing
+    commit's changed files through GitHub's compare API, and says what changed."""
+    failing = system.github.new_job()
+    job = failing["workflow_job"]
+    passing = copy.deepcopy(failing)
+    passing["workflow_job"].update(id=job["id"] + 500_000, conclusion="success")
+    passing["workflow_job"]["head_sha"] = "a1" * 20
+    # The passing run printed the same log up to the failure.
+    green = b"\n".join(LOG.split(b"\n")[: LOG.count(b"\n") // 2]) + b"\n"
+    system.github.storage.route("/blob/green.txt", Reply(200, green))
+    system.github.api.route(
+        logs_path(passing),
+        Reply(302, headers={"Location": system.github.storage.url + "/blob/green.txt"}),
+    )
+    compare = {"files": [{"filename": "scripts/install-python.sh", "status": "modified"}]}
+    system.github.api.route(
+        f"/repos/Codertocat/Hello-World/compare/{'a1' * 20}...{job['head_sha']}",
+        Reply(200, json.dumps(compare).encode()),
+    )
+    store_failure(system.store, passing, record_run=True)
+    event_id = store_failure(system.store, failing, record_run=True)
+    enqueue(system.queue, event_id)
+
+    incident = wait_for(partial(analyzed, system.store, event_id), what="the analyzed incident")
+    assert incident.analysis is not None
+    changed = incident.analysis["root_cause"]["what_changed"]
+    assert changed["changed_files"] == ["scripts/install-python.sh"]
+    assert 0 < changed["new_line_count"] < changed["lines_compared"]
+    assert any("failed to lookup address" in line["text"] for line in changed["new_lines"])
+    assert incident.analysis["root_cause"]["history"]["status"] == "new"
 
 
 def test_repeated_failures_of_one_job_are_one_incident(system: System) -> None:

@@ -14,7 +14,7 @@ from tests.connectors.fake_server import FakeServer, Reply
 
 def test_exported_members() -> None:
     exported = {name for name in dir(connectors) if not name.startswith("_")}
-    modules = {"base", "github", "gitlab", "jenkins", "placed"}
+    modules = {"base", "changes", "github", "gitlab", "jenkins", "placed"}
     assert exported - modules - {"annotations", "Mapping", "Protocol", "Settings"} == set(
         connectors.__all__
     ) | {"GitHubLogs", "GitLabLogs", "JenkinsLogs", "PlacedFirst", "PlacedLogs"}

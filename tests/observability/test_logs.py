@@ -12,10 +12,12 @@ from pathlib import Path
 import pytest
 import ray
 
+from recoverops.actors.analyzer import Analyzer
 from recoverops.actors.handles import spawn
 from recoverops.observability import configure_logging, log_context
 from recoverops.observability.logs import JsonFormatter, TextFormatter
 from recoverops.settings import Settings
+from recoverops.store import Store
 
 
 @pytest.fixture
@@ -99,23 +101,23 @@ def test_a_text_line_shows_the_ids_as_a_prefix() -> None:
     assert "[incident=3 event=7] done" in TextFormatter().format(record)
 
 
-class _Probe:
-    """An actor that says how its process's RecoverOps logger is set up."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
-
-    def formatter(self) -> list[str]:
-        root = logging.getLogger("recoverops")
-        return [type(h.formatter).__name__ for h in root.handlers if h.get_name() == "recoverops"]
-
-
 def test_an_actor_sets_up_its_process_from_the_settings_it_is_given(
     ray_session: None, tmp_path: Path
 ) -> None:
-    settings = Settings(home=tmp_path / "home", log_format="json")
-    probe = spawn(_Probe, settings, options={"num_cpus": 0})
+    settings = Settings(home=tmp_path / "home", database_url=None, log_format="json")
+    Store.open(settings).close()  # migrated, as `up` leaves it
+    analyzer = spawn(Analyzer, settings, options={"num_cpus": 0})
     try:
-        assert ray.get(probe.formatter.remote(), timeout=120) == ["JsonFormatter"]
+        formatters = ray.get(analyzer.__ray_call__.remote(_our_formatters), timeout=120)
     finally:
-        ray.kill(probe)
+        ray.kill(analyzer)
+    assert formatters == ["JsonFormatter"]
+    # Built in this process (a test's), the same class leaves logging as pytest set it.
+    in_process = Analyzer(settings)
+    in_process.close()
+    assert _our_formatters(in_process) == []
+
+
+def _our_formatters(_: object) -> list[str]:
+    root = logging.getLogger("recoverops")
+    return [type(h.formatter).__name__ for h in root.handlers if h.get_name() == "recoverops"]

@@ -35,8 +35,12 @@ TABLES = {
     "feedback",
     "source_positions",
     "source_health",
+    "anomaly_templates",
+    "deploys",
+    "ci_runs",
+    "llm_answers",
 }
-HEAD = "0011"
+HEAD = "0014"
 
 
 def test_upgrade_from_empty_creates_every_table(store_settings: Settings) -> None:

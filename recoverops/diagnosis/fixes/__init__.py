@@ -6,6 +6,7 @@ from recoverops.diagnosis.fixes.base import FixContext, Fixer
 from recoverops.diagnosis.fixes.ci_config import CiConfig
 from recoverops.diagnosis.fixes.compilation import Compilation
 from recoverops.diagnosis.fixes.dependency import Dependency
+from recoverops.diagnosis.fixes.iam import Iam
 from recoverops.diagnosis.fixes.kubernetes import Kubernetes
 from recoverops.diagnosis.fixes.lint import Lint
 from recoverops.diagnosis.fixes.tests import Tests
@@ -16,6 +17,7 @@ FIXERS: dict[str, Fixer] = {
     "lint": Lint(),
     "test": Tests(),
     "kubernetes": Kubernetes(),
+    "iam": Iam(),
     "ci_config": CiConfig(),
 }
 

@@ -67,6 +67,7 @@ def with_edits(proposal: FixProposal, context: FixContext, edits: dict[str, str]
         actions=proposal.actions,
         patch="".join(diffs),
         originals=originals,
+        snippets=proposal.snippets,
     )
 
 

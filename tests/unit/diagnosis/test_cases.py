@@ -48,4 +48,12 @@ def test_case(folder: Path) -> None:
     said = " ".join(fix["actions"]) + " " + fix["explanation"]
     assert case.get("action", "") in said, fix
     assert fix["patch"] is None  # no checkout: files and actions, no patch
-    assert set(fix) == {"kind", "files", "patch", "actions", "explanation", "confidence"}
+    # An IAM grant also carries its validated Terraform and CloudFormation snippets.
+    assert set(fix) - {"snippets"} == {
+        "kind",
+        "files",
+        "patch",
+        "actions",
+        "explanation",
+        "confidence",
+    }
