@@ -169,15 +169,24 @@ class Detector:
         }
 
     def stop(self, timeout: float = 10.0) -> dict[str, Any]:
-        """Finish the message in hand, stop claiming, and close the store."""
+        """Finish the message in hand, stop claiming; the loop closes the store when it ends.
+
+        Waits up to `timeout` seconds for that. A loop still handling a message then (a slow
+        log, an analyzer that does not answer) keeps its store until it is done: closing it
+        under the loop would let it reopen connections nobody closes any more."""
         self._stop.set()
         self._thread.join(timeout)
-        self._store.close()
         return self.stats()
 
     # The loop
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        finally:
+            self._store.close()
+
+    def _loop(self) -> None:
         while not self._stop.is_set():
             try:
                 handled = self.step()

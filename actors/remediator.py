@@ -28,8 +28,6 @@ from recoverops.store import Store
 logger = logging.getLogger("recoverops.actors")
 
 VERB = "remediation.planned"
-# How far back in an incident's audit log a repeated request is recognised.
-_RECENT = 200
 
 
 def subject_of(incident_id: int) -> str:
@@ -55,8 +53,16 @@ class Remediator:
     def plan(
         self, incident_id: int, *, event_id: int, trace: dict[str, str] | None = None
     ) -> int | None:
-        """Plan the incident's actions (the policy decides each); the audit entry's id (None: no
-        incident). `trace`: the detector's span context, which the plan's span continues."""
+        """Plan the incident's actions for the occurrence `event_id` (the policy decides each);
+        the audit entry of the plan when this call created an action, None when there is no
+        incident, nothing to plan, or its actions were planned already. `trace`: the
+        detector's span context, which the plan's span continues.
+
+        Idempotent by the actions' unique keys (incident, occurrence, kind, target), not by
+        reading back the audit log: each action is found or created under its key in one
+        transaction (`Engine.plan`), so two remediators asked about the same event, at once or
+        one after the other, plan every action once, and only the one that created them records
+        the plan."""
         attributes = {"recoverops.incident_id": incident_id, "recoverops.event_id": event_id}
         with (
             tracing.span("recoverops.remediate", parent=trace, attributes=attributes),
@@ -68,33 +74,38 @@ class Remediator:
         incident = self._store.get_incident(incident_id)
         if incident is None:
             return None
-        subject = subject_of(incident_id)
-        for entry in self._store.audit_entries(subject=subject, limit=_RECENT, verb=VERB):
-            if entry.detail.get("event_id") == event_id:
-                return entry.id
-        if incident.status is IncidentStatus.REOPENED:
-            self._engine.regressed(incident_id, detail=f"the failure recurred (event {event_id})")
         event = self._store.get_event(event_id)
         specs = plan_for(
             incident, payload=None if event is None else event.payload, system=self.system
         )
-        actions = []
+        keyed = []
         for spec in specs:
-            kind = KINDS[spec.kind]
-            target = kind.params.model_validate(dict(spec.params)).target()
+            target = KINDS[spec.kind].params.model_validate(dict(spec.params)).target()
             key = action_key("incident", incident_id, incident.occurrences, spec.kind, target)
-            record, _ = self._engine.plan(spec, key=key)
-            actions.append(
-                {
-                    "id": record.id,
-                    "kind": record.kind,
-                    "target": record.target,
-                    "status": record.status.value,
-                }
-            )
+            keyed.append((spec, key))
+        keys = {key for _, key in keyed}
+        if keys and self._engine.actions.existing_keys(keys) == keys:
+            return None  # this occurrence was planned (and its recurrence counted) already
+        if incident.status is IncidentStatus.REOPENED:
+            # Idempotent: only succeeded actions move to regressed, each once.
+            self._engine.regressed(incident_id, detail=f"the failure recurred (event {event_id})")
+        actions = []
+        for spec, key in keyed:
+            record, created = self._engine.plan(spec, key=key)
+            if created:
+                actions.append(
+                    {
+                        "id": record.id,
+                        "kind": record.kind,
+                        "target": record.target,
+                        "status": record.status.value,
+                    }
+                )
+        if not actions:
+            return None
         self._stats["planned"] += len(actions)
         detail = {"event_id": event_id, "dry_run": self._engine.policy is None, "actions": actions}
-        return self._store.audit(self.actor, VERB, subject=subject, detail=detail)
+        return self._store.audit(self.actor, VERB, subject=subject_of(incident_id), detail=detail)
 
     def step(self) -> int:
         """One round of the loop: expire overdue approvals, run what can run; how many ran."""

@@ -11,7 +11,7 @@ the linear learner with the rules' scores and verdict as features, temperature s
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -23,19 +23,14 @@ from threadpoolctl import threadpool_limits
 from .anomaly import NoveltyScorer
 from .features import FEATURE_COLUMNS
 from .learners import Learner, build_learner
+from .prediction import Prediction
+
+__all__ = ["Calibration", "FailureModel", "ModelConfig", "Prediction"]
 
 # "temperature" (one parameter over the learner's logits) keeps the learner's ranking, so its
 # macro-F1, and was the best calibrated of the three on held-out projects; "none" uses the
 # learner's own probabilities (bench/ml_quality.py).
 Calibration = Literal["temperature", "sigmoid", "isotonic", "none"]
-
-
-@dataclass(frozen=True, slots=True)
-class Prediction:
-    category: str
-    confidence: float
-    probabilities: dict[str, float]
-    anomaly: float
 
 
 @dataclass
@@ -117,6 +112,10 @@ class FailureModel:
         with _one_thread():
             proba: np.ndarray = self._estimator.predict_proba(features)
         return proba
+
+    def predict_rows(self, rows: Sequence[Mapping[str, Any]]) -> list[Prediction]:
+        """`predict` on feature rows given as mappings (`models.prediction.RowModel`)."""
+        return self.predict(pd.DataFrame([dict(row) for row in rows]))
 
     def predict(self, rows: pd.DataFrame) -> list[Prediction]:
         if self._novelty is None:

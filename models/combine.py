@@ -21,13 +21,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pandas as pd
-
 from recoverops.analysis import Analysis
 from recoverops.taxonomy import DESCRIPTIONS, Category
 
-from .classifier import FailureModel, Prediction
 from .features import feature_row
+from .prediction import Prediction, RowModel
 
 RULES = "rules"
 
@@ -66,8 +64,8 @@ def apply_prediction(analysis: Analysis, prediction: Prediction, *, model: str) 
     )
 
 
-def refine(analysis: Analysis, model: FailureModel, *, name: str) -> Analysis:
-    """Run `model` in this process on `analysis` and combine (for `recoverops analyze`)."""
-    frame = pd.DataFrame([feature_row(analysis)])
-    (prediction,) = model.predict(frame)
+def refine(analysis: Analysis, model: RowModel, *, name: str) -> Analysis:
+    """Run `model` (a FailureModel or its portable copy) in this process on `analysis` and
+    combine (for `recoverops analyze`)."""
+    (prediction,) = model.predict_rows([feature_row(analysis)])
     return apply_prediction(analysis, prediction, model=name)

@@ -159,9 +159,19 @@ class Classifier:
         self._try_sync()
         self._wake.set()  # the poller picks up a changed interval now
 
-    def __del__(self) -> None:
+    def shutdown(self, timeout: float = 10.0) -> None:
+        """Stop the poller and wait for it: a load in progress finishes first (up to
+        `timeout` seconds). Serve calls `__del__` when it stops the replica."""
         self._stop.set()
         self._wake.set()
+        poller: threading.Thread | None = getattr(self, "_poller", None)  # None: __init__ failed
+        if poller is not None and poller.is_alive() and poller is not threading.current_thread():
+            poller.join(timeout)
+
+    def __del__(self) -> None:
+        # Serve's shutdown hook. Garbage collection alone would never get here: the poller's
+        # bound method keeps the replica alive as long as the poller runs.
+        self.shutdown()
 
     # Swapping
 

@@ -1,11 +1,16 @@
-"""A local copy of the champion model, so that `recoverops analyze` never imports MLflow.
+"""A local copy of the champion model, so that `recoverops analyze` never imports MLflow, and,
+for the linear learner, not scikit-learn either.
 
-Importing MLflow to learn whether a champion exists costs seconds and hundreds of MB; a command
-that analyzes one small log must not pay that. So the champion's fitted model is also kept as a
-file under RECOVEROPS_HOME:
+Importing MLflow to learn whether a champion exists costs seconds and hundreds of MB, and
+importing scikit-learn and pandas to run it another 180 MB; a command that analyzes one small log
+must pay neither (issue #14: ≤ 1 s, ≤ 150 MB). So the champion is also kept as files under
+RECOVEROPS_HOME:
 
-    <home>/champion/<name>.pickle    the fitted FailureModel (scikit-learn objects), pickled
-    <home>/champion/<name>.json      its name, version, registry and the pickle's SHA-256
+    <home>/champion/<name>.npz      the portable model: the fitted numbers only, scored with
+                                    numpy (`models.portable`, exported by `models.export`)
+    <home>/champion/<name>.pickle   or, for a learner that cannot be exported (gradient
+                                    boosting), the fitted FailureModel pickled
+    <home>/champion/<name>.json     its name, version, registry, format, and the file's SHA-256
 
 written when a training run promotes it, and when `analyze` first loads a champion it has no
 copy of. `analyze` asks the registry which version is `@champion` the cheap way (one SQL query on
@@ -13,12 +18,14 @@ MLflow's SQLite store, one REST call to an MLflow server: `champion_version`), a
 when it is that version and its checksum holds; otherwise it loads the champion through MLflow,
 once, and keeps a copy.
 
-The pickle is code from the configured registry: unpickling it runs scikit-learn's and numpy's
-own constructors. `load_copy` refuses any class from outside the modules a FailureModel is made
+The portable file holds arrays and JSON only and is read with `allow_pickle=False`. A pickle is
+code from the configured registry: unpickling it runs scikit-learn's and numpy's own
+constructors, and `load_copy` refuses any class from outside the modules a FailureModel is made
 of, so a planted file cannot run arbitrary code through pickle's usual ways; RECOVEROPS_HOME must
 still be written only by those who may write the registry.
 
-This module imports neither MLflow nor scikit-learn (the model's classes come in with the pickle).
+This module imports neither MLflow nor scikit-learn (`save_copy` exports with scikit-learn, which
+the promoting process has already loaded; a pickle's classes come in with the pickle).
 """
 
 from __future__ import annotations
@@ -62,17 +69,26 @@ class NoAnswer(RecoverOpsError):
     """The registry could not be asked cheaply (an unknown store, an error): ask MLflow."""
 
 
+# The copy's formats: the portable model, or a pickle for a learner that cannot be exported.
+PORTABLE = "portable"
+PICKLE = "pickle"
+_SUFFIXES = {PORTABLE: ".npz", PICKLE: ".pickle"}
+
+
 @dataclass(frozen=True, slots=True)
 class LocalChampion:
-    model: Any  # a recoverops.models.classifier.FailureModel
+    model: Any  # a models.portable.PortableModel, or a models.classifier.FailureModel
     name: str
     version: str
+    format: str  # PORTABLE or PICKLE
+    note: str  # why a pickle: the export's refusal; "" for a portable copy
 
 
 def _paths(settings: Settings) -> tuple[Path, Path]:
+    """(the copy's path without its format's suffix, its manifest's path)."""
     stem = urllib.parse.quote(settings.model_name, safe="")
     folder = settings.home / FOLDER
-    return folder / f"{stem}.pickle", folder / f"{stem}.json"
+    return folder / stem, folder / f"{stem}.json"
 
 
 def _registry(settings: Settings) -> str:
@@ -135,38 +151,68 @@ def _server_alias(uri: str, name: str) -> str | None:
 
 
 def save_copy(settings: Settings, *, model: Any, version: str) -> Path:
-    """Keep `model` as the local copy of version `version` of the settings' model; its path."""
-    data = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL)
+    """Keep `model` (a fitted FailureModel) as the local copy of version `version` of the
+    settings' model: portable when its learner can be exported, else pickled; its path."""
+    from recoverops.models.export import NotPortable, export_model
+
+    note = ""
+    try:
+        data, kind = export_model(model), PORTABLE
+    except NotPortable as refusal:
+        note = f"its learner cannot be exported ({refusal})"
+        data, kind = pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL), PICKLE
     manifest = {
         "name": settings.model_name,
         "version": version,
         "registry": _registry(settings),
+        "format": kind,
+        "note": note,
         "sha256": hashlib.sha256(data).hexdigest(),
     }
-    pickled, described = _paths(settings)
-    pickled.parent.mkdir(parents=True, exist_ok=True)
-    # The pickle first, then the manifest that vouches for it, each replaced in one step.
-    _replace(pickled, data)
+    stem, described = _paths(settings)
+    copy = stem.with_name(stem.name + _SUFFIXES[kind])
+    copy.parent.mkdir(parents=True, exist_ok=True)
+    # The copy first, then the manifest that vouches for it, each replaced in one step; then
+    # the other format's file of an earlier champion, which nothing vouches for any more.
+    _replace(copy, data)
     _replace(described, json.dumps(manifest, indent=2).encode())
-    return pickled
+    for other, suffix in _SUFFIXES.items():
+        if other != kind:
+            stem.with_name(stem.name + suffix).unlink(missing_ok=True)
+    return copy
 
 
 def load_copy(settings: Settings, *, version: str) -> LocalChampion | None:
     """The local copy of version `version`, or None when there is none, it is of another
-    version or registry, or its checksum does not hold."""
-    pickled, described = _paths(settings)
+    version, registry or format, or its checksum does not hold. A file that passes those checks
+    but cannot be read raises (DamagedCopy, pickle.UnpicklingError): the caller asks MLflow."""
+    stem, described = _paths(settings)
     try:
         manifest = json.loads(described.read_text("utf-8"))
-        data = pickled.read_bytes()
     except (OSError, ValueError):
         return None
     expected = {"name": settings.model_name, "version": version, "registry": _registry(settings)}
     if not isinstance(manifest, dict) or any(manifest.get(k) != v for k, v in expected.items()):
         return None
+    kind = manifest.get("format", PICKLE)  # copies written before the portable format
+    if kind not in _SUFFIXES:
+        return None
+    try:
+        data = stem.with_name(stem.name + _SUFFIXES[kind]).read_bytes()
+    except OSError:
+        return None
     if manifest.get("sha256") != hashlib.sha256(data).hexdigest():
         return None
-    model = _RestrictedUnpickler(io.BytesIO(data)).load()
-    return LocalChampion(model=model, name=settings.model_name, version=version)
+    if kind == PORTABLE:
+        from recoverops.models.portable import loads
+
+        model: Any = loads(data)
+    else:
+        model = _RestrictedUnpickler(io.BytesIO(data)).load()
+    note = str(manifest.get("note") or "")
+    return LocalChampion(
+        model=model, name=settings.model_name, version=version, format=kind, note=note
+    )
 
 
 class _RestrictedUnpickler(pickle.Unpickler):

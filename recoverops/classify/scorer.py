@@ -66,12 +66,18 @@ class SignatureMatcher:
         """Each keyword with the signatures of every keyword that is a prefix of it: the trie
         finds the longest keyword at a position, and its prefixes are there too."""
         direct = self.catalogue.by_keyword()
-        return {
-            keyword: tuple(
-                dict.fromkeys(s for k in direct if keyword.startswith(k) for s in direct[k])
+        # A keyword's prefixes are looked up, not every keyword compared with every other
+        # (2,600 keywords made that 7 million comparisons, a third of a second per process);
+        # taken in the catalogue's keyword order, as the signatures' order depends on it.
+        rank = {keyword: i for i, keyword in enumerate(direct)}
+        index = {}
+        for keyword in direct:
+            prefixes = sorted(
+                (keyword[:end] for end in range(1, len(keyword) + 1) if keyword[:end] in rank),
+                key=rank.__getitem__,
             )
-            for keyword in direct
-        }
+            index[keyword] = tuple(dict.fromkeys(s for k in prefixes for s in direct[k]))
+        return index
 
     @cached_property
     def _finder(self) -> re.Pattern[str]:

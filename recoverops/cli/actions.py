@@ -19,7 +19,7 @@ import json
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from recoverops.cli.common import (
     EXIT_CONFIG,
@@ -30,13 +30,15 @@ from recoverops.cli.common import (
     whole_number,
 )
 from recoverops.errors import ActionError, ConfigurationError, NotFoundError
-from recoverops.remediation.clients import Clients
-from recoverops.remediation.decide import Proposed, decide
-from recoverops.remediation.engine import Engine
-from recoverops.remediation.kinds import KINDS
 from recoverops.remediation.model import ActionRecord, ActionStatus
-from recoverops.remediation.policy import load_policy
-from recoverops.store import Store
+
+if TYPE_CHECKING:
+    from recoverops.remediation.engine import Engine
+    from recoverops.store import Store
+
+# The engine, the store (SQLAlchemy, Alembic) and the action kinds (cloud clients) are imported
+# by the commands that use them: `recoverops analyze` registers these parsers too, and must not
+# pay for them (issue #14: analyze in ≤ 1 s).
 
 # One sample target per kind for `policy check`: what each kind's target looks like.
 SAMPLE_TARGETS: dict[str, str] = {
@@ -100,6 +102,10 @@ def register(commands: Any) -> None:
 
 
 def _open() -> tuple[Store, Engine] | None:
+    from recoverops.remediation.clients import Clients
+    from recoverops.remediation.engine import Engine
+    from recoverops.store import Store
+
     settings = load_settings()
     if settings is None:
         return None
@@ -182,6 +188,10 @@ def run_answer(args: argparse.Namespace) -> int:
 
 
 def run_policy_check(args: argparse.Namespace) -> int:
+    from recoverops.remediation.decide import Proposed, decide
+    from recoverops.remediation.kinds import KINDS
+    from recoverops.remediation.policy import load_policy
+
     try:
         policy = load_policy(args.file, known_kinds=KINDS)
     except ConfigurationError as error:

@@ -2,8 +2,10 @@
 
 When the settings' MLflow registry has a `@champion` model, it refines the rules' verdict in
 this process (`models.combine`); otherwise the rules answer alone. The champion is used from its
-local copy under RECOVEROPS_HOME (`training.local_champion`), so analyze imports neither MLflow
-nor, without a champion, scikit-learn, and stays fast in every state of the home.
+local copy under RECOVEROPS_HOME (`training.local_champion`): for the linear learner a portable
+copy scored with numpy, so analyze imports neither MLflow nor scikit-learn nor pandas and stays
+fast in every state of the home. `--verbose` says which copy was used, and why a champion whose
+learner cannot be exported runs with scikit-learn.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from recoverops.detector import analyze_text
 from recoverops.diagnosis import diagnose
 from recoverops.errors import ConfigurationError, InputError
 from recoverops.inputs import read_log, read_stream
+from recoverops.models.prediction import RowModel
 from recoverops.report import render_report
 from recoverops.settings import Settings
 
@@ -41,6 +44,12 @@ if TYPE_CHECKING:
     from recoverops.store import Store
 
 # EXIT_FAILED: at least one input could not be analyzed; the others were.
+
+Refine = Callable[[Analysis], Analysis]
+
+
+def _silent(_message: str) -> None:
+    """`tell` without --verbose."""
 
 
 def register(commands: Any) -> None:
@@ -89,6 +98,12 @@ def register(commands: Any) -> None:
         help="lines of context around each evidence line in the report (default 2)",
     )
     parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="say on stderr which classifier answers: the rules, or the champion and how it runs",
+    )
+    parser.add_argument(
         "--no-llm",
         action="store_true",
         help=(
@@ -121,12 +136,12 @@ def _load(settings: Settings) -> Catalogue:
     return load_catalogue(tuple(settings.extra_signature_dirs))
 
 
-def _champion(settings: Settings) -> Callable[[Analysis], Analysis] | None:
+def _champion(settings: Settings, *, tell: Callable[[str], None] = _silent) -> Refine | None:
     """The champion as a refining step, or None: no store, no champion, or a store that fails.
 
     The registry is asked which version is champion without MLflow, and the local copy of that
     version is used (`training.local_champion`); MLflow is imported only to load a champion
-    this home has no copy of yet, which then gets one."""
+    this home has no copy of yet, which then gets one. `tell` hears which way it went."""
     from recoverops.training.local_champion import NoAnswer, champion_version, load_copy
 
     try:
@@ -134,6 +149,7 @@ def _champion(settings: Settings) -> Callable[[Analysis], Analysis] | None:
     except NoAnswer:
         version = ""  # not known cheaply: MLflow says
     if version is None:
+        tell(f"no @champion of {settings.model_name} in the model registry: the rules answer")
         return None
     copy = None
     if version:
@@ -142,11 +158,20 @@ def _champion(settings: Settings) -> Callable[[Analysis], Analysis] | None:
         except Exception as error:  # a damaged or refused copy: the registry has the model
             say(f"the local copy of the champion cannot be used ({error}); loading it from MLflow")
     if copy is not None:
+        tell(f"champion {copy.name}/{copy.version}: {_how_it_runs(copy.format, copy.note)}")
         return _refining(copy.model, name=f"{copy.name}/{copy.version}")
-    return _champion_from_mlflow(settings)
+    return _champion_from_mlflow(settings, tell=tell)
 
 
-def _champion_from_mlflow(settings: Settings) -> Callable[[Analysis], Analysis] | None:
+def _how_it_runs(kind: str, note: str) -> str:
+    from recoverops.training.local_champion import PORTABLE
+
+    if kind == PORTABLE:
+        return "its portable local copy, scored with numpy (no scikit-learn, no MLflow)"
+    return f"{note or 'a pickled local copy'}; its pickled local copy runs with scikit-learn"
+
+
+def _champion_from_mlflow(settings: Settings, *, tell: Callable[[str], None]) -> Refine | None:
     try:
         from recoverops.training.local_champion import save_copy
         from recoverops.training.mlflow_model import load_alias
@@ -156,18 +181,22 @@ def _champion_from_mlflow(settings: Settings) -> Callable[[Analysis], Analysis] 
         say(f"the model store failed ({error}); using the rules alone")
         return None
     if loaded is None:
+        tell(f"no @champion of {settings.model_name} in the model registry: the rules answer")
         return None
+    name = f"{loaded.name}/{loaded.version}"
     try:
-        save_copy(settings, model=loaded.model, version=loaded.version)
+        copy = save_copy(settings, model=loaded.model, version=loaded.version)
     except OSError as error:
         say(f"cannot keep a local copy of the champion ({error}); MLflow will be asked again")
-    return _refining(loaded.model, name=f"{loaded.name}/{loaded.version}")
+    else:
+        tell(f"champion {name}: loaded through MLflow, the local copy {copy} kept for next time")
+    return _refining(loaded.model, name=name)
 
 
-def _refining(model: Any, *, name: str) -> Callable[[Analysis], Analysis]:
+def _refining(model: RowModel, *, name: str) -> Refine:
     from recoverops.models.combine import refine
 
-    step: Callable[[Analysis], Analysis] = partial(refine, model=model, name=name)
+    step: Refine = partial(refine, model=model, name=name)
     return step
 
 
@@ -190,7 +219,7 @@ def run(args: argparse.Namespace) -> int:
     if args.repo is not None and not args.repo.is_dir():
         say(f"--repo {args.repo}: not a directory")
         return EXIT_USAGE
-    champion = _champion(settings)
+    champion = _champion(settings, tell=say if args.verbose else _silent)
     advisor, store = (None, None) if args.no_llm else _advisor(settings)
     try:
         return _analyze_each(args, settings, catalogue, passing, champion, advisor)

@@ -27,8 +27,10 @@ from recoverops.cli.common import (
     whole_number,
 )
 from recoverops.errors import NotFoundError, PullRequestError
-from recoverops.remediation.pull_requests import open_pull_request
-from recoverops.store import Store
+
+# The store (SQLAlchemy, Alembic) and the pull-request service are imported by the command that
+# uses them: `recoverops analyze` registers this parser too, and must not pay for them (issue
+# #14: analyze in ≤ 1 s).
 
 
 def register(commands: Any) -> None:
@@ -57,6 +59,9 @@ def register(commands: Any) -> None:
 
 
 def run_pr(args: argparse.Namespace) -> int:
+    from recoverops.remediation.pull_requests import open_pull_request
+    from recoverops.store import Store
+
     settings = load_settings()
     if settings is None or not open_store(settings):
         return EXIT_CONFIG

@@ -178,6 +178,16 @@ class ActionStore:
             if row is not None and row.claimed_by == owner:
                 row.claimed_by, row.claimed_until = None, None
 
+    def existing_keys(self, keys: Collection[str]) -> set[str]:
+        """Which of `keys` name an action already: one lookup on the unique action key."""
+        if not keys:
+            return set()
+        with self._store.reading() as session:
+            found = session.execute(
+                select(ActionRow.action_key).where(ActionRow.action_key.in_(list(keys)))
+            ).scalars()
+            return set(found)
+
     def get(self, action_id: int) -> ActionRecord | None:
         with self._store.transaction() as session:
             row = session.get(ActionRow, action_id)

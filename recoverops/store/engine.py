@@ -10,6 +10,8 @@ from sqlalchemy.engine import make_url
 
 # How long a SQLite writer waits for another writer's lock before failing.
 SQLITE_BUSY_TIMEOUT_SECONDS = 30.0
+# The execution option that marks a store's read-only transactions (`read_only_engine`).
+READ_ONLY = "recoverops_read_only"
 
 
 def create_store_engine(url: str) -> Engine:
@@ -42,7 +44,22 @@ def _configure_sqlite_connection(dbapi_connection: Any, _record: Any) -> None:
         cursor.close()
 
 
+def read_only_engine(engine: Engine) -> Engine:
+    """`engine` for transactions that only read: on SQLite they begin DEFERRED and read the
+    last committed snapshot (WAL) without waiting for a writer; on PostgreSQL they are READ
+    ONLY, so a write that strays into one fails at once instead of going unnoticed."""
+    options: dict[str, Any] = {READ_ONLY: True}
+    if engine.dialect.name == "postgresql":
+        options["postgresql_readonly"] = True
+    return engine.execution_options(**options)
+
+
 def _begin_immediate(connection: Any) -> None:
-    # Take the write lock up front: every transaction of the store is short, and a transaction
-    # that reads then writes (claim a lease, count an occurrence) must not interleave with another.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Take the write lock up front for a transaction that may write: every one is short, and
+    # one that reads then writes (claim a lease, count an occurrence) must not interleave with
+    # another. One that only reads takes no lock: GET /incidents, /metrics and /healthz must not
+    # queue behind a writer (issue #13).
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")

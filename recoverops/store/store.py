@@ -34,7 +34,7 @@ from recoverops.store import (
     stages,
 )
 from recoverops.store.ci_runs import LastFix, StoredRun
-from recoverops.store.engine import create_store_engine
+from recoverops.store.engine import create_store_engine, read_only_engine
 from recoverops.store.log_retries import LogRetry
 from recoverops.store.migrate import upgrade_engine
 from recoverops.store.records import (
@@ -77,6 +77,7 @@ class Store:
         self.engine = engine
         self._clock = clock
         self._sessions = sessionmaker(engine, expire_on_commit=False)
+        self._readers = sessionmaker(read_only_engine(engine), expire_on_commit=False)
 
     @classmethod
     def open(cls, settings: Settings, *, migrate: bool = True, clock: Clock = utc_now) -> Store:
@@ -91,7 +92,14 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
+        """A transaction that may write: on SQLite it holds the one write lock from its start."""
         with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A transaction that only reads: it never waits for a writer (`read_only_engine`)."""
+        with self._readers.begin() as session:
             yield session
 
     # Events
@@ -130,16 +138,16 @@ class Store:
             return added, outbox.enqueue(session, queue, key=key, payload=body, now=now)
 
     def get_event(self, event_id: int) -> StoredEvent | None:
-        with self.transaction() as session:
+        with self.reading() as session:
             return events.get_event(session, event_id)
 
     def find_event(self, source: Source, delivery_id: str) -> StoredEvent | None:
-        with self.transaction() as session:
+        with self.reading() as session:
             return events.find_event(session, source=source, delivery_id=delivery_id)
 
     def latest_event_of(self, incident_id: int) -> StoredEvent | None:
         """The incident's newest occurrence's event, with its payload (None: none stored)."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return events.latest_of_incident(session, incident_id)
 
     def mark_event_processed(self, event_id: int) -> bool:
@@ -234,7 +242,7 @@ class Store:
             )
 
     def get_incident(self, incident_id: int) -> StoredIncident | None:
-        with self.transaction() as session:
+        with self.reading() as session:
             return incidents.get(session, incident_id)
 
     def list_incidents(
@@ -248,7 +256,7 @@ class Store:
         cursor: str | None = None,
     ) -> IncidentPage:
         """Incidents newest first (by first seen); `cursor` is a previous page's `next_cursor`."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return incident_pages.list_incidents(
                 session,
                 status=status,
@@ -260,7 +268,7 @@ class Store:
             )
 
     def incident_timeline(self, incident_id: int) -> list[TimelineEntry]:
-        with self.transaction() as session:
+        with self.reading() as session:
             return incidents.timeline(session, incident_id)
 
     # Operator feedback (what retraining learns from)
@@ -293,17 +301,17 @@ class Store:
 
     def feedback_watermark(self) -> int:
         """The newest feedback's id, 0 when there is none: a mark to count new labels after."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return feedback.watermark(session)
 
     def count_labelled_feedback_after(self, feedback_id: int) -> int:
         """How many feedback rows giving a category were added after `feedback_id`."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return feedback.count_labelled_after(session, feedback_id)
 
     def labelled_incidents(self) -> list[LabelledIncident]:
         """Each incident an operator gave a category, with its latest label and features."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return feedback.labelled_incidents(session)
 
     # Audit log
@@ -351,7 +359,7 @@ class Store:
         since: datetime | None = None,
     ) -> list[AuditEntry]:
         """The newest entries first, optionally about one subject, of one verb, or since a time."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return audit.entries(session, subject=subject, limit=limit, verb=verb, since=since)
 
     # Pipeline stages and history (the analyzer, the source actors, the metrics)
@@ -394,7 +402,7 @@ class Store:
 
     def incident_counts(self) -> dict[tuple[str, str], int]:
         """Incidents by (category, status)."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return history.incident_counts(session)
 
     def detection_times(
@@ -402,7 +410,7 @@ class Store:
     ) -> list[tuple[datetime, datetime]]:
         """(received_at, processed_at) of the newest events that produced an incident, processed
         at or after `since`; at most `limit`, newest first."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return history.detection_times(session, since=since, limit=limit)
 
     def stage_times(
@@ -410,31 +418,31 @@ class Store:
     ) -> list[tuple[datetime, datetime]]:
         """(started, finished) of the newest stages audited as `verb` since `since`: entries
         whose detail has a `started_at` time (see `record_stage`'s `audit_extra`)."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return history.stage_times(session, verb=verb, since=since, limit=limit)
 
     def unprocessed_events(
         self, *, source: Source, after_id: int = 0, limit: int = 100
     ) -> list[StoredEvent]:
         """Events of `source` above `after_id` that are not processed yet, oldest first."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return history.unprocessed_events(
                 session, source=source, after_id=after_id, limit=limit
             )
 
     def newest_event_id(self, *, source: Source, received_before: datetime) -> int | None:
         """The highest id among events of `source` received before `received_before`."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return history.newest_event_id(session, source=source, received_before=received_before)
 
     def incident_targets(self, *, category: Category, limit: int = 500) -> list[str]:
         """Distinct targets with an incident of `category`, most recently failed first."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return history.incident_targets(session, category=category.value, limit=limit)
 
     def incidents_by_fingerprint(self, fingerprints: Collection[str]) -> list[StoredIncident]:
         """The incidents with these fingerprints, most recently seen first."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return history.incidents_by_fingerprint(session, fingerprints)
 
     # Outbox (the queue when there is no Redis; see recoverops.queue.outbox)
@@ -458,7 +466,7 @@ class Store:
             return outbox.ack(session, queue, ids)
 
     def outbox_depth(self, queue: str, *, now: datetime) -> tuple[int, int]:
-        with self.transaction() as session:
+        with self.reading() as session:
             return outbox.depth(session, queue, now=now)
 
     # Dead letters (messages given up on; see recoverops.store.dead_letters)
@@ -485,12 +493,12 @@ class Store:
 
     def dead_letters(self, *, queue: str | None = None, limit: int = 100) -> list[DeadLetter]:
         """Dead letters not replayed yet, newest first."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return dead_letters.waiting(session, queue=queue, limit=limit)
 
     def dead_letter_counts(self) -> tuple[int, int]:
         """(every message ever given up on, those not replayed yet)."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return dead_letters.counts(session)
 
     def mark_dead_letter_replayed(self, dead_letter_id: int) -> bool:
@@ -513,7 +521,7 @@ class Store:
 
     def source_position(self, source: str, stream: str) -> str | None:
         """Where `source` last was in `stream` (a resourceVersion); None: never watched."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return positions.get(session, source=source, stream=stream)
 
     def save_source_position(self, source: str, stream: str, position: str) -> None:
@@ -524,7 +532,7 @@ class Store:
 
     def source_positions(self) -> list[tuple[str, str, str, datetime]]:
         """(source, stream, position, updated_at) of every watched stream (for /metrics)."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return positions.every(session)
 
     def forget_source_position(self, source: str, stream: str) -> None:
@@ -546,7 +554,7 @@ class Store:
 
     def source_health(self) -> list[tuple[str, str, int, datetime | None]]:
         """(source, stream, errors, caught_up_to) of every watched stream (for /metrics)."""
-        with self.transaction() as session:
+        with self.reading() as session:
             return health.every(session)
 
     # Deploy markers and their incidents (see recoverops.correlation)

@@ -15,7 +15,12 @@ from typing import Any
 import pytest
 
 from recoverops.cli.main import main
+from recoverops.detector import analyze_text
+from recoverops.models.classifier import FailureModel, ModelConfig
+from recoverops.models.combine import refine
 from recoverops.settings import Settings
+from recoverops.training.local_champion import save_copy
+from recoverops.training.mlflow_model import load_alias
 from tests.champion import corpus_frame, log_model, register
 
 CASES = Path(__file__).resolve().parents[2] / "fixtures" / "cases"
@@ -96,7 +101,10 @@ IMPORTS = """
 import sys
 from recoverops.cli.main import main
 code = main(["analyze", "--json", sys.argv[1]])
-heavy = sorted(m for m in ("mlflow", "ray", "sklearn", "pandas") if m in sys.modules)
+# SQLAlchemy too: registering the other commands must not import the store (issue #14).
+heavy = sorted(
+    m for m in ("mlflow", "ray", "sklearn", "pandas", "sqlalchemy") if m in sys.modules
+)
 sys.stderr.write("imported: " + " ".join(heavy) + "\\n")
 sys.exit(code)
 """
@@ -133,7 +141,7 @@ def test_without_a_champion_analyze_imports_neither_mlflow_nor_ray_nor_sklearn(
     assert analysis["decided_by"] == "rules" and imported == []
 
 
-def test_with_a_champion_analyze_uses_its_local_copy_without_mlflow(
+def test_with_a_champion_analyze_uses_its_portable_copy_without_mlflow_or_sklearn(
     trained_home: tuple[Path, str],
 ) -> None:
     home, model = trained_home
@@ -141,14 +149,23 @@ def test_with_a_champion_analyze_uses_its_local_copy_without_mlflow(
     again, imported = analyze_in_subprocess(home)
     assert again["decided_by"] == first["decided_by"] == f"model:{model}"
     assert again == first
-    assert "mlflow" not in imported and "ray" not in imported
+    assert imported == []  # neither mlflow, ray, sklearn, pandas nor sqlalchemy
     manifest = json.loads(next((home / "champion").glob("*.json")).read_text())
     assert manifest["version"] == model.rsplit("/", 1)[1]
+    assert manifest["format"] == "portable"
+    # The same verdict as the champion itself gives, loaded through MLflow with scikit-learn.
+    loaded = load_alias(Settings(home=home))
+    assert loaded is not None
+    rules = analyze_text(Path(FLAKE8).read_text("utf-8"))
+    direct = refine(rules, loaded.model, name=model)
+    assert again["category"] == direct.category.value
+    assert again["confidence"] == pytest.approx(direct.confidence, abs=1e-9)
+    assert again["anomaly"] == pytest.approx(direct.anomaly, abs=1e-9)
 
 
 def copy_files(home: Path) -> tuple[Path, Path]:
     manifest = next((home / "champion").glob("*.json"))
-    return manifest.with_suffix(".pickle"), manifest
+    return manifest.with_suffix(".npz"), manifest
 
 
 def test_a_copy_that_does_not_match_its_checksum_is_replaced_from_mlflow(
@@ -167,7 +184,18 @@ def test_a_copy_that_does_not_match_its_checksum_is_replaced_from_mlflow(
     assert not pickled.read_bytes().endswith(b"tampered")  # loaded from MLflow, copied again
 
 
-def test_a_copy_that_names_other_code_is_refused(
+def plant(home: Path, suffix: str, data: bytes, **manifest: str) -> Path:
+    """Replace the copy by `data` in file `suffix`, its manifest vouching for it."""
+    _, described = copy_files(home)
+    planted = described.with_suffix(suffix)
+    planted.write_bytes(data)
+    fields = json.loads(described.read_text()) | manifest
+    fields["sha256"] = hashlib.sha256(data).hexdigest()
+    described.write_text(json.dumps(fields))
+    return planted
+
+
+def test_a_pickled_copy_that_names_other_code_is_refused(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
     trained_home: tuple[Path, str],
@@ -176,12 +204,58 @@ def test_a_copy_that_names_other_code_is_refused(
     home = tmp_path / "home"
     shutil.copytree(trained_home[0], home)
     analyze(capsys, monkeypatch, home, "--json", FLAKE8)
-    pickled, manifest = copy_files(home)
-    planted = pickle.dumps(Path)  # any class outside the model's libraries
-    pickled.write_bytes(planted)
-    described = json.loads(manifest.read_text())
-    described["sha256"] = hashlib.sha256(planted).hexdigest()
-    manifest.write_text(json.dumps(described))
+    # Any class outside the model's libraries.
+    plant(home, ".pickle", pickle.dumps(Path), format="pickle")
     code, out, err = analyze(capsys, monkeypatch, home, "--json", FLAKE8)
     assert code == 0 and json.loads(out)["decided_by"] == f"model:{trained_home[1]}"
     assert "pathlib.Path: refused" in err
+    assert json.loads(copy_files(home)[1].read_text())["format"] == "portable"  # copied again
+
+
+def test_a_portable_copy_that_cannot_be_read_is_replaced_from_mlflow(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    trained_home: tuple[Path, str],
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(trained_home[0], home)
+    analyze(capsys, monkeypatch, home, "--json", FLAKE8)
+    portable = plant(home, ".npz", b"PK\x03\x04 not an archive")
+    code, out, err = analyze(capsys, monkeypatch, home, "--json", FLAKE8)
+    assert code == 0 and json.loads(out)["decided_by"] == f"model:{trained_home[1]}"
+    assert "cannot be used (not a portable model" in err
+    replaced = portable.read_bytes()
+    assert replaced.startswith(b"PK") and b"not an archive" not in replaced
+
+
+def test_verbose_says_how_the_champion_runs(
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    trained_home: tuple[Path, str],
+    tmp_path: Path,
+) -> None:
+    home = tmp_path / "home"
+    shutil.copytree(trained_home[0], home)
+    analyze(capsys, monkeypatch, home, "--json", FLAKE8)
+    code, _, err = analyze(capsys, monkeypatch, home, "--json", "--verbose", FLAKE8)
+    assert code == 0
+    assert f"champion {trained_home[1]}: its portable local copy, scored with numpy" in err
+    # A learner the portable scorer cannot express (a tree ensemble) keeps the pickled copy, and
+    # verbose says so; the verdict still comes from the champion.
+    frame = corpus_frame(tmp_path / "corpus")
+    boosting = FailureModel(ModelConfig(learner="boosting")).fit(frame, frame["label"])
+    version = trained_home[1].rsplit("/", 1)[1]
+    save_copy(Settings(home=home), model=boosting, version=version)
+    assert json.loads(copy_files(home)[1].read_text())["format"] == "pickle"
+    code, out, err = analyze(capsys, monkeypatch, home, "--json", "--verbose", FLAKE8)
+    assert code == 0 and json.loads(out)["decided_by"] == f"model:{trained_home[1]}"
+    assert "its learner cannot be exported (the HistGradientBoostingClassifier learner)" in err
+    assert "its pickled local copy runs with scikit-learn" in err
+
+
+def test_verbose_says_when_the_rules_answer_alone(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    code, _, err = analyze(capsys, monkeypatch, tmp_path / "home", "-v", "--json", FLAKE8)
+    assert code == 0 and "no @champion of " in err and "the rules answer" in err
