@@ -44,7 +44,6 @@ START = datetime(2025, 3, 1, 12, 0, tzinfo=UTC)
 READY_WITHIN = 10.0
 # Every action the tests plan asks an operator first.
 ASKS = "version: 1\ndefault: approve\napproval_timeout: 1h\n"
-# Tokens of the sign-in stand-in (`require_tokens`): token -> (subject, role).
 # Tokens the API makes (`recoverops token create`), for a viewer and an operator.
 VIEWER_TOKEN = token(Role.VIEWER, "victor")
 OPERATOR_TOKEN = token(Role.OPERATOR, "olga")

@@ -175,7 +175,7 @@ def test_every_page_in_chromium_and_an_approval_by_click(
     )
     stored = live_api.engine().actions.get(action.id)
     assert stored is not None and stored.status is ActionStatus.APPROVED
-    assert stored.decided_by == "operator: dashboard"  # this API has no sign-in
+    assert stored.decided_by == "operator: development"  # no sign-in: the development subject
     shot(page, shots, "fixes-approved", tables=1)
 
     # The remediator carries the approved action out; the incident is resolved.

@@ -13,7 +13,7 @@ from recoverops.diagnosis import diagnose
 from recoverops.models.classifier import FailureModel
 from recoverops.models.combine import refine
 from tests.champion import corpus_frame
-from tests.dashboard.conftest import LiveApi, Opener, table
+from tests.dashboard.conftest import OPERATOR_TOKEN, VIEWER_TOKEN, LiveApi, Opener, table
 from tests.serve.harness import CASES
 
 INCIDENT = "views/incident.py"
@@ -131,7 +131,7 @@ def test_feedback_corrects_the_category_as_the_signed_in_operator(
     open_page: Opener, signed_in_api: LiveApi
 ) -> None:
     seeded = signed_in_api.seed(SUREFIRE)
-    at = opened(open_page, signed_in_api, seeded.id, token="tok-operator")
+    at = opened(open_page, signed_in_api, seeded.id, token=OPERATOR_TOKEN)
     assert at.selectbox(key=f"feedback_category_{seeded.id}").value == seeded.category.value
     assert not [w for w in at.text_input if w.key == "feedback_operator"]  # no typed name
 
@@ -174,7 +174,7 @@ def test_feedback_without_a_verdict_is_refused_with_the_reason(
 def test_a_viewer_sees_no_feedback_form(open_page: Opener, signed_in_api: LiveApi) -> None:
     seeded = signed_in_api.seed(SUREFIRE)
 
-    at = opened(open_page, signed_in_api, seeded.id, token="tok-viewer")
+    at = opened(open_page, signed_in_api, seeded.id, token=VIEWER_TOKEN)
 
     assert seeded.evidence[0] in at.code[0].value  # a viewer reads
     assert not at.button and not at.radio

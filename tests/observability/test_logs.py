@@ -102,7 +102,7 @@ def test_a_text_line_shows_the_ids_as_a_prefix() -> None:
 
 
 def test_an_actor_sets_up_its_process_from_the_settings_it_is_given(
-    ray_session: None, tmp_path: Path
+    ray_running: None, tmp_path: Path
 ) -> None:
     settings = Settings(home=tmp_path / "home", database_url=None, log_format="json")
     Store.open(settings).close()  # migrated, as `up` leaves it
