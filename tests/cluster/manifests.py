@@ -4,6 +4,7 @@ pins, the project's version and Ray requirement."""
 from __future__ import annotations
 
 import json
+import time
 import re
 import shutil
 import subprocess
@@ -193,15 +194,21 @@ def install_crds(kubeconfig: Path) -> None:
         )
         if done.returncode != 0:
             raise AssertionError(f"{name} did not install:\n{done.stderr}")
-    done = run_kubectl(
-        kubeconfig,
-        "wait",
-        "--for=condition=Established",
-        "--timeout=120s",
-        *(f"crd/{name}" for name in CRD_NAMES),
-    )
-    if done.returncode != 0:
-        raise AssertionError(f"the CRDs are not established:\n{done.stderr}")
+    # `kubectl wait` gives up at once on a CRD the server has not given a status yet (its
+    # conditions are still nil, "accessor error"): it is asked again until the deadline.
+    deadline = time.monotonic() + 120
+    while True:
+        done = run_kubectl(
+            kubeconfig,
+            "wait",
+            "--for=condition=Established",
+            "--timeout=120s",
+            *(f"crd/{name}" for name in CRD_NAMES),
+        )
+        if done.returncode == 0:
+            return
+        if "accessor error" not in done.stderr or time.monotonic() > deadline:
+            raise AssertionError(f"the CRDs are not established:\n{done.stderr}")
 
 
 def as_yaml(docs: list[dict[str, Any]]) -> str:
