@@ -4,10 +4,10 @@ pins, the project's version and Ray requirement."""
 from __future__ import annotations
 
 import json
-import time
 import re
 import shutil
 import subprocess
+import time
 import tomllib
 from collections.abc import Iterator
 from functools import cache
