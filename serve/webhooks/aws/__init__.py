@@ -74,4 +74,5 @@ def delivery(event: dict[str, Any]) -> Delivery | Skipped:
         text="\n".join(read.lines) + "\n" if read.failure else None,
         cause=read.cause if read.failure else None,
         subject=read.subject,
+        identity=read.identity if read.failure else None,
     )
