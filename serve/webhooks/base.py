@@ -44,12 +44,17 @@ class Delivery:
     text: str | None = None
     cause: str | None = None
     subject: str | None = None
+    # The workload such a failure names (an ECS service, an alarm's function): stored where a
+    # watching source stores it (`WatchedFailure.identity`), so a deploy of it is matched.
+    identity: Mapping[str, Any] | None = None
 
     def stored_payload(self) -> dict[str, Any]:
         """What the store keeps for the event: the verdict and the payload as received."""
         stored = {"failure": self.failure, "target": self.target, "body": self.body}
         if self.text is not None and self.cause is not None:
             stored |= {"text": self.text, "cause": self.cause, "subject": self.subject or ""}
+            if self.identity is not None:
+                stored["identity"] = dict(self.identity)
         return stored
 
 

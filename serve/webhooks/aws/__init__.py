@@ -18,7 +18,9 @@ An event that is none of these failures (a task that started, a build that passe
 as history and not analyzed. A failure has no log to fetch: its text is written here from the
 event's fields, in the words AWS itself prints for them (`Essential container in task exited`,
 `StatusCheckFailed_Instance`, `BUILD_TIMED_OUT`), which the signature catalogue classifies;
-its incident is grouped by target (the instance, the service, the project) and cause.
+its incident is grouped by target (the instance, the service, the project) and cause. A
+failure that names a workload (an ECS service, an alarm's service or function) stores it as a
+watched failure does, for a deploy of it to be found (`identity`, `recoverops.correlation`).
 """
 
 from __future__ import annotations
@@ -74,4 +76,5 @@ def delivery(event: dict[str, Any]) -> Delivery | Skipped:
         text="\n".join(read.lines) + "\n" if read.failure else None,
         cause=read.cause if read.failure else None,
         subject=read.subject,
+        identity=read.identity if read.failure else None,
     )

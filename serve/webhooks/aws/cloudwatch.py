@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..base import field, optional_field
+from . import identity
 from .common import EventRead, row
 
 
@@ -16,6 +17,7 @@ def alarm_state_change(event: Mapping[str, Any], detail: Mapping[str, Any]) -> E
     reason = optional_field(detail, "state.reason", str) or ""
     previous = optional_field(detail, "previousState.value", str) or ""
     namespace, metric, dimensions = "", "", ""
+    named: Mapping[str, Any] = {}
     config = detail.get("configuration")
     metrics = config.get("metrics") if isinstance(config, Mapping) else None
     for entry in metrics if isinstance(metrics, list) else []:
@@ -25,6 +27,7 @@ def alarm_state_change(event: Mapping[str, Any], detail: Mapping[str, Any]) -> E
             namespace, metric = str(found.get("namespace", "")), str(found.get("name", ""))
             dims = found.get("dimensions")
             if isinstance(dims, Mapping):
+                named = dims
                 dimensions = ", ".join(f"{k}={v}" for k, v in sorted(dims.items()))
             break
     lines = [
@@ -42,4 +45,5 @@ def alarm_state_change(event: Mapping[str, Any], detail: Mapping[str, Any]) -> E
         cause=metric or "Alarm",
         subject=f"CloudWatch alarm {name}",
         lines=lines,
+        identity=identity.alarm(named),
     )

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..base import field, optional_field
+from . import identity
 from .common import EventRead, row
 
 
@@ -29,4 +30,5 @@ def deployment_state_change(_event: Mapping[str, Any], detail: Mapping[str, Any]
         cause="DeploymentFailed",
         subject=f"CodeDeploy deployment {deployment}",
         lines=lines,
+        identity=identity.codedeploy(application, group),
     )

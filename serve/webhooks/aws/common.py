@@ -11,7 +11,9 @@ from typing import Any
 @dataclass(frozen=True, slots=True)
 class EventRead:
     """What a mapper read from one event: its kind, the target its incident is of, whether it
-    reports a failure, and (for a failure) the cause it is grouped by and the text analyzed."""
+    reports a failure, and (for a failure) the cause it is grouped by, the text analyzed and
+    the workload it names (`identity`, as `recoverops.correlation.Identity.to_json` writes it;
+    None when the event names none)."""
 
     kind: str
     target: str
@@ -19,6 +21,7 @@ class EventRead:
     cause: str = ""
     subject: str = ""
     lines: Sequence[str] = ()
+    identity: Mapping[str, Any] | None = None
 
 
 def row(label: str, value: object, indent: int = 0) -> str:

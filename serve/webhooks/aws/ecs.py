@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..base import MalformedPayload, field, optional_field
+from . import identity
 from .common import EventRead, last_name, row, service_of
 
 # Task stops that are no failure: asked for, or a deployment's or a scale-in's old tasks.
@@ -37,10 +38,13 @@ def task_state_change(_event: Mapping[str, Any], detail: Mapping[str, Any]) -> E
         "Containers:",
     ]
     reasons: list[str] = []
+    images: list[str] = []
     for container in containers:
         if not isinstance(container, Mapping):
             raise MalformedPayload("field detail.containers must hold objects")
         lines.append(f"  {container.get('name', '?')}:")
+        if isinstance(container.get("image"), str):
+            images.append(container["image"])
         lines.append(row("Last Status", container.get("lastStatus", ""), 4))
         if container.get("exitCode") is not None:
             lines.append(row("Exit Code", container["exitCode"], 4))
@@ -60,6 +64,7 @@ def task_state_change(_event: Mapping[str, Any], detail: Mapping[str, Any]) -> E
         cause=cause,
         subject=f"ECS task {last_name(task)}",
         lines=lines,
+        identity=identity.ecs_task(cluster, group, images),
     )
 
 
@@ -96,6 +101,7 @@ def service_action(event: Mapping[str, Any], detail: Mapping[str, Any]) -> Event
         cause=name,
         subject=f"ECS service {service}",
         lines=lines,
+        identity=identity.ecs_service(cluster, service),
     )
 
 
@@ -117,4 +123,5 @@ def deployment_state_change(event: Mapping[str, Any], detail: Mapping[str, Any])
         cause=name,
         subject=f"ECS service {service}",
         lines=lines,
+        identity=identity.ecs_service(cluster, service),
     )
