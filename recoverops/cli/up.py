@@ -125,7 +125,7 @@ def register(commands: Any) -> None:
     parser.add_argument(
         "--detectors",
         type=whole_number(1),
-        default=2,  # PoolConfig.detectors; not imported here: the CLI imports Ray lazily
+        default=2,  # PoolConfig().detectors; not imported here: the CLI imports Ray lazily
         help="detector actors on the queue, one process each (bench/detect.py measures 1 and 2)",
     )
     parser.set_defaults(run=run)
