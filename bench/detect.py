@@ -7,7 +7,7 @@ detect, analyze; over the last hour, so each row includes the batches before it)
 A local stand-in for GitHub answers the job-logs endpoint with the real 302 redirect and serves
 a real failing log, so the detectors fetch, analyze, fingerprint and store as they would.
 
-    .venv/bin/python bench/detect.py [--batches 10,100,1000]
+    .venv/bin/python bench/detect.py [--batches 10,100,1000] [--detectors 2]
 """
 
 from __future__ import annotations
@@ -83,7 +83,9 @@ def github() -> Iterator[str]:
 
 
 @contextmanager
-def system(home: Path, github_url: str, port: int) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+def system(
+    home: Path, github_url: str, port: int, detectors: int
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("RECOVEROPS_")}
     env |= {
         "RAY_AUTH_MODE": "disabled",
@@ -94,13 +96,17 @@ def system(home: Path, github_url: str, port: int) -> Iterator[tuple[str, subpro
         "RECOVEROPS_AUTH_SECRET": AUTH_SECRET,
     }
     argv = [sys.executable, "-m", "recoverops.cli.main", "up", "--port", str(port)]
-    up = subprocess.Popen([*argv, "--dashboard-port", "0"], env=env, stderr=subprocess.DEVNULL)
+    argv += ["--detectors", str(detectors)]
+    errors = (home.parent / "up.stderr").open("w+")
+    up = subprocess.Popen([*argv, "--dashboard-port", "0"], env=env, stderr=errors)
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 300
     try:
         while True:
             if up.poll() is not None or time.monotonic() > deadline:
-                raise SystemExit("detect: recoverops up did not start")
+                errors.seek(0)
+                tail = errors.read()[-2000:]
+                raise SystemExit(f"detect: recoverops up did not start:\n{tail}")
             try:
                 if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
                     break
@@ -224,6 +230,7 @@ def ray_memory() -> list[tuple[str, int]]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batches", default="10,100,1000")
+    parser.add_argument("--detectors", type=int, default=2, help="detector actors on the queue")
     args = parser.parse_args()
     sizes = [int(s) for s in args.batches.split(",")]
     import socket
@@ -235,7 +242,7 @@ def main() -> int:
     stages: list[tuple[int, dict[str, dict[str, float]]]] = []
     memory: list[tuple[str, int]] = []
     with tempfile.TemporaryDirectory(prefix="recoverops-detect-") as tmp, github() as gh:
-        with system(Path(tmp) / "home", gh, port) as (url, _):
+        with system(Path(tmp) / "home", gh, port, args.detectors) as (url, _):
             # Not measured: the first events pay for lazy imports and first connections.
             warm = post_batch(url, "warm", WARM_UP)
             analyzed_times(url, "warm", len(warm), timeout=120)
@@ -253,7 +260,10 @@ def main() -> int:
                 p50 = statistics.median(latencies)
                 p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
                 rows.append((size, len(accepted), len(latencies), p50, p99))
-    print(f"detection latency, 202 -> analyzed; load average {os.getloadavg()[0]:.2f}")
+    print(
+        f"detection latency, 202 -> analyzed, {args.detectors} detectors;"
+        f" load average {os.getloadavg()[0]:.2f}"
+    )
     print(f"{'in flight':>9} {'accepted':>9} {'analyzed':>9} {'p50 s':>7} {'p99 s':>7}")
     for size, accepted_n, analyzed_n, p50, p99 in rows:
         print(f"{size:9} {accepted_n:9} {analyzed_n:9} {p50:7.2f} {p99:7.2f}")

@@ -122,6 +122,12 @@ def register(commands: Any) -> None:
         default=1,
         help="replicas of the HTTP API, one process each (bench/ingest.py measures 1 and 2)",
     )
+    parser.add_argument(
+        "--detectors",
+        type=whole_number(1),
+        default=2,  # PoolConfig().detectors; not imported here: the CLI imports Ray lazily
+        help="detector actors on the queue, one process each (bench/detect.py measures 1 and 2)",
+    )
     parser.set_defaults(run=run)
 
 
@@ -163,6 +169,7 @@ def run(args: argparse.Namespace) -> int:
         supervisor, detectors = start_supervisor(
             settings,
             config=PoolConfig(
+                detectors=args.detectors,
                 detector=DetectorConfig(classifier=APP_NAME),
                 # Without a policy every action is a dry run, and only CI incidents plan any:
                 # the Kubernetes and AWS remediators (a process each) start with a policy.
