@@ -1,6 +1,6 @@
 """The CloudWatch Logs source actor: runs a `CloudWatchFollower` (`recoverops.sources.cloudwatch`)
 over the log groups RECOVEROPS_AWS_LOG_GROUPS names, storing and queueing what it finds for the
-detectors.
+detectors; the lines no known cause covers go to its anomaly model (`recoverops.anomaly`).
 
 Started by the supervisor when log groups are configured, like the Kubernetes source actor: a
 failure is stored and queued at once, and a restarted actor resumes from the positions kept in
@@ -11,8 +11,10 @@ the store. Its `stats` (per group: position, lag, events, errors) are the superv
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
+from recoverops.anomaly import AnomalyConfig, AnomalyWatch
 from recoverops.detector import analyze_text
 from recoverops.observability.setup import set_up_actor
 from recoverops.queue import open_queue
@@ -47,6 +49,9 @@ class CloudWatchActor:
             logger.error("%s: %s", self.name, self._error)
             return
         sink = StoredSink(self._store, open_queue(settings, self._store, name=queue))
+        self._anomaly = AnomalyWatch(
+            self._store, sink, config=AnomalyConfig.from_settings(settings)
+        )
         self._follower = CloudWatchFollower(
             logs,
             store=self._store,
@@ -54,6 +59,7 @@ class CloudWatchActor:
             groups=log_groups_from_settings(settings),
             analyze=analyze_text,
             config=config or FollowConfig.from_settings(settings),
+            anomaly=self._anomaly,
         ).start()
 
     def ping(self) -> str:
@@ -62,10 +68,11 @@ class CloudWatchActor:
     def stats(self) -> dict[str, Any]:
         if self._follower is None:
             return {"source": self.name, "running": False, "error": self._error}
-        return {**self._follower.stats(), "source": self.name}
+        return {**self._follower.stats(), "source": self.name, "anomaly": self._anomaly.stats()}
 
     def stop(self, timeout: float = 10.0) -> dict[str, Any]:
         if self._follower is not None:
             self._follower.stop(timeout)
+            self._anomaly.flush(datetime.now(UTC))
         self._store.close()
         return self.stats()

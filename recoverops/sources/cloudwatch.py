@@ -19,6 +19,10 @@ startTime is inclusive) and skips those ids, so a restart neither reads an event
 skips one that shares its millisecond. CloudWatch returns a group's events in time order
 across its streams, which is what makes one timestamp a position.
 
+A matching line no signature knows is also given to the anomaly model (`recoverops.anomaly`),
+one model per group, at the event's own time: a new error template or a burst of a known one
+is an anomaly of the group once its warm-up is over.
+
 A failure is (log group, cause): the cause is the strongest signature the engine's analysis
 finds in the lines around the match (else its category). The first of each pair in
 `dedupe_window` is stored and queued, with the lines around it as its text; the rest are
@@ -40,6 +44,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from recoverops.analysis import Analysis
+from recoverops.anomaly import AnomalyWatch
 from recoverops.incidents import Source
 from recoverops.outage import Outage
 from recoverops.redaction import redact_text
@@ -161,8 +166,11 @@ class CloudWatchFollower:
         analyze: Analyze,
         config: FollowConfig | None = None,
         clock: Clock = utc_now,
+        anomaly: AnomalyWatch | None = None,
     ) -> None:
         self.config = config or FollowConfig()
+        # Learns the lines no cause here knows: a new one, or a burst, is an anomaly.
+        self._anomaly = anomaly
         self._logs = logs_client
         self._store = store
         self._sink = sink
@@ -320,6 +328,8 @@ class CloudWatchFollower:
         # The matched line names the cause when a signature knows it: the lines before it may
         # hold an earlier, other failure, which is not this one's cause.
         cause = signature_of(self._analyze(message))
+        if cause is None:  # before the dedupe: a burst is counted from every line
+            self._learn(spec.name, message, int(event["timestamp"]))
         if cause is not None and self._dedupe.recent((spec.name, cause), now):
             self.suppressed += 1
             return "suppressed"
@@ -356,6 +366,17 @@ class CloudWatchFollower:
             return "stored"
         self.known += 1
         return "known"
+
+    def _learn(self, group: str, message: str, stamp: int) -> None:
+        """Give a line no cause knows to the group's anomaly model. Its first line is the
+        template (an event may hold a whole stack trace); its own time, not the poll's, counts
+        it in its window, so a backlog read at once is no burst and a restart that reads the
+        same lines again names the same window."""
+        if self._anomaly is None:
+            return
+        line = next((part for part in message.splitlines() if part.strip()), "")
+        if line:
+            self._anomaly.observe(source=SOURCE, stream=group, line=line, at=_time(stamp))
 
     def _around(self, group: str, stream: str, stamp: int, message: str) -> list[str]:
         """The stream's lines before the match, the match, and a few after (a stack trace

@@ -1,7 +1,8 @@
 """The CloudWatch Logs source against moto's server: matching lines read from the stored position
 page after page, one failure per log group and cause with the lines around it, a bounded batch
 per poll, and a restart that resumes without reading an event twice or skipping one that shares
-its millisecond with the last one read."""
+its millisecond with the last one read; and the lines no signature knows learnt by the group's
+anomaly model."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from recoverops.actors.cloudwatch_watch import CloudWatchActor
 from recoverops.actors.process import process_event
 from recoverops.actors.supervisor import WATCHERS
+from recoverops.anomaly import AnomalyConfig, AnomalyWatch
 from recoverops.cli.up import watchers_of
 from recoverops.connectors import JobRef, LogResult
 from recoverops.detector import analyze_text
@@ -42,6 +44,8 @@ TOO_MANY = (
     "5432 failed: FATAL:  sorry, too many clients already"
 )
 TIMED_OUT = "ERROR 2026-12-02T09:00:03.000Z 5f2c Task timed out after 3.00 seconds"
+# An error no signature knows: only the anomaly model can call it new.
+MISMATCH = "ERROR ledger shard {n} checksum mismatch on page {page}"
 
 
 class Counting:
@@ -97,7 +101,12 @@ def put(logs: Any, group: str, stream: str, events: list[tuple[int, str]]) -> No
 
 
 def follower(
-    logs: Any, store: Store, queue: OutboxQueue, group: str, **config: Any
+    logs: Any,
+    store: Store,
+    queue: OutboxQueue,
+    group: str,
+    anomaly: AnomalyWatch | None = None,
+    **config: Any,
 ) -> CloudWatchFollower:
     return CloudWatchFollower(
         logs,
@@ -106,6 +115,17 @@ def follower(
         groups=[LogGroup(group, "ERROR")],
         analyze=analyze_text,
         config=FollowConfig(settle_s=0.0, **config),
+        anomaly=anomaly,
+    )
+
+
+def no_warm_up(store: Store, queue: OutboxQueue) -> AnomalyWatch:
+    """An anomaly model past its warm-up from the first line, saving its counts at once."""
+    return AnomalyWatch(
+        store,
+        StoredSink(store, queue),
+        config=AnomalyConfig(warmup=timedelta(0)),
+        save_every=timedelta(0),
     )
 
 
@@ -180,6 +200,54 @@ def test_pages_are_followed_and_each_failure_is_analyzed_with_the_lines_around_i
     assert "Log stream:     2026/12/02/[$LATEST]0f1e" in text
 
 
+def test_a_line_no_signature_knows_is_an_anomaly_of_its_group_once_across_a_restart(
+    logs: Any, group: str, store: Store, queue: OutboxQueue
+) -> None:
+    t0 = minute_ago()
+    put(logs, group, "db", [(t0, TOO_MANY)])
+    put(logs, group, "ledger", [(t0 + 1, MISMATCH.format(n=7, page=4411))])
+    anomalies = no_warm_up(store, queue)
+    done = follower(logs, store, queue, group, anomalies).poll(group)
+    assert done.read == 2
+    # The known cause is not the model's: it learnt the one line no signature covers.
+    assert anomalies.lines == 1 and anomalies.reported == 1
+    assert anomalies.stats()["templates"] == {f"cloudwatch:{group}": 1}
+    messages = queue.claim("test", limit=10)
+    by_kind = {m.payload["kind"]: m for m in messages}
+    # The line is still a failure of its category too, as before the model saw it.
+    assert len(messages) == 3
+    assert {"logs.postgres.connection-failed", "anomaly.new_template"} < set(by_kind)
+    outcome = process_event(
+        store,
+        by_kind["anomaly.new_template"].payload["event_id"],
+        fetch=no_fetch,
+        analyze=analyze_text,
+    )
+    incident = store.get_incident(outcome.incident_id or 0)
+    assert incident is not None and incident.analysis is not None
+    assert incident.target == f"cloudwatch:{group}"
+    reason = incident.analysis["anomaly_reason"]
+    assert reason["reason"] == "new_template" and reason["source"] == f"cloudwatch:{group}"
+    assert reason["template"].startswith("ERROR ledger shard")
+    assert incident.analysis["summary"].startswith(f"Anomaly: a new template on cloudwatch:{group}")
+    queue.ack(messages)
+
+    # Restarted: the same template with other numbers is known, not new.
+    later = int(datetime.now(UTC).timestamp() * 1000)  # after the position the poll saved
+    put(logs, group, "ledger", [(later, MISMATCH.format(n=12, page=98))])
+    restarted = no_warm_up(store, queue)
+    again = follower(logs, store, queue, group, restarted).poll(group)
+    assert again.read == 1 and restarted.lines == 1 and restarted.reported == 0
+    assert not [m for m in queue.claim("test", limit=10) if m.payload["kind"].startswith("anomaly")]
+    # Read again from the start (a lost position): the templates came back from the store,
+    # so the line that was new is not new again, and nothing is stored twice.
+    store.save_source_position(SOURCE.value, group, str(t0))
+    fresh = no_warm_up(store, queue)
+    replay = follower(logs, store, queue, group, fresh).poll(group)
+    assert replay.read == 3 and fresh.lines == 2 and fresh.reported == 0
+    assert not [m for m in queue.claim("test", limit=10) if m.payload["kind"].startswith("anomaly")]
+
+
 def test_the_filter_pattern_is_the_servers_and_the_default_names_errors(
     logs: Any, group: str, store: Store, queue: OutboxQueue
 ) -> None:
@@ -244,6 +312,37 @@ def test_the_actor_follows_the_configured_groups_and_reports_its_position(
         assert stream == group and errors == 0 and caught_up is not None
         (message,) = OutboxQueue(store, name="events").claim("test", limit=10)
         assert message.payload["kind"] == "logs.aws.lambda.timeout"
+    finally:
+        store.close()
+
+
+def test_the_actor_gives_its_anomaly_model_the_lines_no_cause_knows(
+    moto_url: str, logs: Any, group: str, tmp_path: Path
+) -> None:
+    t0 = minute_ago()
+    put(logs, group, "lambda", [(t0, TIMED_OUT)])
+    put(logs, group, "ledger", [(t0 + 1, MISMATCH.format(n=3, page=17))])
+    settings = Settings(
+        home=tmp_path,
+        database_url=None,
+        aws_endpoint_url=moto_url,
+        aws_log_groups=[group],
+        anomaly_warmup_s=0.0,
+    )
+    Store.open(settings).close()
+    actor = CloudWatchActor(settings, config=FollowConfig(poll_s=0.2, settle_s=0.0))
+    try:
+        wait_until(lambda: actor.stats()["anomaly"]["reported"] == 1, what="the new template")
+    finally:
+        final = actor.stop()
+    assert final["anomaly"]["lines"] == 1  # the timed-out line has its cause
+    assert final["anomaly"]["templates"] == {f"cloudwatch:{group}": 1}
+    store = Store.open(settings, migrate=False)
+    try:
+        kinds = [m.payload["kind"] for m in OutboxQueue(store, name="events").claim("t", limit=10)]
+        assert len(kinds) == 3  # the timed-out line, the other's category, its anomaly
+        assert {"anomaly.new_template", "logs.aws.lambda.timeout"} < set(kinds)
+        assert len(store.anomaly_templates(f"cloudwatch:{group}", limit=10)) == 1  # flushed
     finally:
         store.close()
 
