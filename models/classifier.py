@@ -23,7 +23,7 @@ from threadpoolctl import threadpool_limits
 from .anomaly import NoveltyScorer
 from .features import FEATURE_COLUMNS
 from .learners import Learner, build_learner
-from .prediction import Prediction
+from .prediction import Prediction, predictions
 
 __all__ = ["Calibration", "FailureModel", "ModelConfig", "Prediction"]
 
@@ -122,15 +122,4 @@ class FailureModel:
             raise RuntimeError("the model is not fitted")
         proba = self.predict_proba(rows)
         novelty = self._novelty.score(rows)
-        predictions = []
-        for p, anomaly in zip(proba, novelty, strict=True):
-            best = int(np.argmax(p))
-            predictions.append(
-                Prediction(
-                    category=self.classes_[best],
-                    confidence=float(p[best]),
-                    probabilities={c: float(v) for c, v in zip(self.classes_, p, strict=True)},
-                    anomaly=float(anomaly),
-                )
-            )
-        return predictions
+        return predictions(self.classes_, proba, novelty)

@@ -38,7 +38,7 @@ from recoverops.errors import RecoverOpsError
 from recoverops.logs.templates import template_id
 
 from .portable_text import FloatArray, IndexArray, TextVectorizer
-from .prediction import Prediction
+from .prediction import Prediction, predictions
 
 # Bumped when the file's layout changes: a copy of another format is exported again.
 FORMAT = 1
@@ -216,18 +216,7 @@ class PortableModel:
 
     def predict_rows(self, rows: Sequence[Mapping[str, Any]]) -> list[Prediction]:
         proba = self.predict_proba(rows)
-        predictions = []
-        for p, anomaly in zip(proba, self.anomaly(rows), strict=True):
-            best = int(np.argmax(p))
-            predictions.append(
-                Prediction(
-                    category=self.classes_[best],
-                    confidence=float(p[best]),
-                    probabilities={c: float(v) for c, v in zip(self.classes_, p, strict=True)},
-                    anomaly=float(anomaly),
-                )
-            )
-        return predictions
+        return predictions(self.classes_, proba, self.anomaly(rows))
 
 
 def dumps(spec: Mapping[str, Any], arrays: Mapping[str, np.ndarray]) -> bytes:

@@ -30,6 +30,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from recoverops.store.records import DeployDescription
+
 DEPLOY_WORDS = re.compile(
     r"\bdeploy(?:s|ed|ing|ment)?\b|\broll[- ]?out\b|\bhelm\b"
     r"|\bkubectl\s+(?:apply|rollout|set\s+image)|\bargo(?:cd)?\s+(?:app\s+)?sync\b|\bflux\s+reconcile\b|\bskaffold\s+(?:run|deploy)\b",
@@ -46,7 +48,7 @@ _GITLAB_DEPLOY_ACTIONS = frozenset({"start", ""})
 
 
 @dataclass(frozen=True, slots=True)
-class Deploy:
+class Deploy(DeployDescription):
     """A CI run that deployed. `status` is the CI's word (success, failure, in_progress, …)."""
 
     source: str
@@ -58,17 +60,6 @@ class Deploy:
     why: str
     hints: tuple[str, ...]
     at: datetime
-
-    @property
-    def failed(self) -> bool:
-        return self.status.lower() in ("failure", "failed", "error", "timed_out", "unstable")
-
-    def describe(self) -> str:
-        where = f" to {self.environment}" if self.environment else ""
-        return (
-            f"{self.source} deploy {self.name!r} of {self.repository}{where} "
-            f"({self.status}, {self.at:%Y-%m-%d %H:%M:%S} UTC)"
-        )
 
 
 def says_deploy(*texts: object) -> str | None:

@@ -148,8 +148,32 @@ class DeadLetter:
     replayed_at: datetime | None
 
 
+class DeployDescription:
+    """What a deploy marker says of itself, for the deploy as recognised
+    (`recoverops.correlation.deploys.Deploy`) and as stored (`StoredDeploy`) alike."""
+
+    __slots__ = ()
+    source: str
+    repository: str
+    name: str
+    environment: str
+    status: str
+    at: datetime
+
+    @property
+    def failed(self) -> bool:
+        return self.status.lower() in ("failure", "failed", "error", "timed_out", "unstable")
+
+    def describe(self) -> str:
+        where = f" to {self.environment}" if self.environment else ""
+        return (
+            f"{self.source} deploy {self.name!r} of {self.repository}{where} "
+            f"({self.status}, {self.at:%Y-%m-%d %H:%M:%S} UTC)"
+        )
+
+
 @dataclass(frozen=True, slots=True)
-class StoredDeploy:
+class StoredDeploy(DeployDescription):
     """A deploy marker (`recoverops.correlation`): a CI run that deployed, and the incident it
     was found to have caused, if any."""
 
@@ -165,17 +189,6 @@ class StoredDeploy:
     hints: tuple[str, ...]
     at: datetime
     incident_id: int | None
-
-    @property
-    def failed(self) -> bool:
-        return self.status.lower() in ("failure", "failed", "error", "timed_out", "unstable")
-
-    def describe(self) -> str:
-        where = f" to {self.environment}" if self.environment else ""
-        return (
-            f"{self.source} deploy {self.name!r} of {self.repository}{where} "
-            f"({self.status}, {self.at:%Y-%m-%d %H:%M:%S} UTC)"
-        )
 
 
 @dataclass(frozen=True, slots=True)
