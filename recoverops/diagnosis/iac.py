@@ -158,25 +158,17 @@ def terraform_snippet(denial: Denial, *, ref: str | None = None) -> str:
     """The Terraform that grants the denied action on the denied resource, where it belongs:
     the principal's inline policy, or the bucket's policy for a resource-based denial.
     `ref` is an expression naming the role or user (`aws_iam_role.deploy.id`) in a checkout."""
-    name = _slug(denial.principal[1] if denial.principal else "principal", denial.action)
-    sid = statement_sid(denial)
     if denial.on_bucket_policy:
         bucket = denial.bucket or ""
         name = _slug(bucket, "allow", denial.action)
-        return (
-            f'data "aws_iam_policy_document" "{name}" {{\n'
-            "  statement {\n"
-            f"    sid       = {_hcl(sid)}\n"
-            '    effect    = "Allow"\n'
-            f"    actions   = [{_hcl(denial.action)}]\n"
-            f"    resources = [{_hcl(denial.resource)}]\n"
+        principals = (
             "    principals {\n"
             '      type        = "AWS"\n'
             f"      identifiers = [{_hcl(denial.role_arn)}]\n"
             "    }\n"
-            "  }\n"
-            "}\n"
-            "\n"
+        )
+        return (
+            _policy_document(name, denial, principals=principals) + "\n"
             "# A bucket has one policy: merge this statement into the bucket's existing one\n"
             "# (source_policy_documents) rather than replacing it.\n"
             f'resource "aws_s3_bucket_policy" "{name}" {{\n'
@@ -184,23 +176,32 @@ def terraform_snippet(denial: Denial, *, ref: str | None = None) -> str:
             f"  policy = data.aws_iam_policy_document.{name}.json\n"
             "}\n"
         )
+    name = _slug(denial.principal[1] if denial.principal else "principal", denial.action)
     kind, who = denial.principal or ("role", "principal")
     holder = "aws_iam_user_policy" if kind == "user" else "aws_iam_role_policy"
     target = ref if ref is not None else _hcl(who)
     return (
-        f'data "aws_iam_policy_document" "{name}" {{\n'
-        "  statement {\n"
-        f"    sid       = {_hcl(sid)}\n"
-        '    effect    = "Allow"\n'
-        f"    actions   = [{_hcl(denial.action)}]\n"
-        f"    resources = [{_hcl(denial.resource)}]\n"
-        "  }\n"
-        "}\n"
-        "\n"
+        _policy_document(name, denial) + "\n"
         f'resource "{holder}" "{name}" {{\n'
         f"  name   = {_hcl(_slug('allow', denial.action).replace('_', '-'))}\n"
         f"  {kind:<6} = {target}\n"
         f"  policy = data.aws_iam_policy_document.{name}.json\n"
+        "}\n"
+    )
+
+
+def _policy_document(name: str, denial: Denial, *, principals: str = "") -> str:
+    """The `aws_iam_policy_document` of one statement allowing the denied action on the denied
+    resource (to `principals`, an HCL block, in a resource-based policy)."""
+    return (
+        f'data "aws_iam_policy_document" "{name}" {{\n'
+        "  statement {\n"
+        f"    sid       = {_hcl(statement_sid(denial))}\n"
+        '    effect    = "Allow"\n'
+        f"    actions   = [{_hcl(denial.action)}]\n"
+        f"    resources = [{_hcl(denial.resource)}]\n"
+        f"{principals}"
+        "  }\n"
         "}\n"
     )
 
